@@ -1,0 +1,34 @@
+# flux2-mock: every target installs what it needs first (a stamp-file virtualenv).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ARGS ?=
+
+.PHONY: run test lint bench contract clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/flux2-mock serve $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mock_server contract_tests tests
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks $(ARGS)
+
+contract: $(STAMP)
+	@test -n "$(BASE_URL)" || (echo "usage: make contract BASE_URL=http://... API_KEY=..." && exit 2)
+	$(BIN)/python -m contract_tests --base-url "$(BASE_URL)" --api-key "$(API_KEY)" $(ARGS)
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

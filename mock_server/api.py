@@ -1,0 +1,68 @@
+"""The API's HTTP face: parse the request, call one backend operation, wrap the envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .backend import Flux2Backend
+from .errors import InvalidRequest, UnsupportedMediaType, envelope
+from .images import MIMETYPE
+
+bp = Blueprint("api", __name__)
+
+
+def backend() -> Flux2Backend:
+    backend: Flux2Backend = current_app.extensions["flux2_mock"].backend
+    return backend
+
+
+def ok(data: dict[str, Any]) -> Response:
+    return jsonify(envelope(200, "success", data))
+
+
+def json_body() -> Any:
+    """Return the parsed JSON body, or raise the error that says what is wrong with it."""
+    if not request.mimetype or not (request.mimetype == "application/json"
+                                    or request.mimetype.endswith("+json")):
+        got = request.headers.get("Content-Type") or "none"
+        raise UnsupportedMediaType(f"Content-Type must be application/json, got {got}")
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise InvalidRequest("the request body is empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise InvalidRequest("the request body is not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(f"the request body is not valid JSON: {exc.msg} at line "
+                             f"{exc.lineno} column {exc.colno}") from None
+
+
+@bp.post("/api/v1/generateTask/<model>")
+def generate_task(model: str) -> Response:
+    service = backend()
+    api_key = service.authenticate(request.headers.get("Authorization"))
+    service.check_model(model)
+    record = service.submit(api_key=api_key, body=json_body(),
+                            scenario_header=request.headers.get("X-Mock-Scenario"),
+                            base_url=request.host_url)
+    return ok({"taskId": record.task_id})
+
+
+@bp.get("/api/v1/statusTask/<model>")
+def status_task(model: str) -> Response:
+    service = backend()
+    api_key = service.authenticate(request.headers.get("Authorization"))
+    service.check_model(model)
+    return ok(service.status(api_key=api_key, task_id=request.args.get("taskId")))
+
+
+@bp.get("/output/<task_id>/<int:index>.jpg")
+def result_image(task_id: str, index: int) -> Response:
+    body = backend().result_image(task_id, index)
+    response = Response(body, mimetype=MIMETYPE)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,55 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from .backend import Flux2Backend
+from .clock import Clock, SystemClock
+from .errors import register_error_handlers
+from .settings import Settings, load_settings
+from .sqlite_store import SQLiteStore
+from .store import MemoryStore, TaskStore
+
+
+@dataclass
+class MockState:
+    """Per-app state, kept in `app.extensions['flux2_mock']`."""
+
+    settings: Settings
+    store: TaskStore
+    clock: Clock
+    backend: Flux2Backend
+
+
+def open_store(path: str) -> TaskStore:
+    """Return the store a `--store` value names: `memory`, or a SQLite file."""
+    return MemoryStore() if path == "memory" else SQLiteStore(path)
+
+
+def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
+               store: TaskStore | None = None, clock: Clock | None = None) -> Flask:
+    """Build the mock: settings (or a mapping of overrides), an optional store and clock."""
+    if not isinstance(settings, Settings):
+        settings = load_settings(env={}, overrides=settings or {})
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        FLUX2_ERROR_STATUS=settings.error_status,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
+    store = store if store is not None else open_store(settings.store_path)
+    clock = clock if clock is not None else SystemClock()
+    app.extensions["flux2_mock"] = MockState(settings, store, clock,
+                                             Flux2Backend(settings, store, clock))
+    register_error_handlers(app)
+    from . import api, control
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(control.bp)
+    return app

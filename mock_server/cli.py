@@ -1,0 +1,51 @@
+"""The `flux2-mock` command."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+from .profiles import profile_names
+from .settings import SettingsError, load_settings
+
+
+@click.group()
+@click.version_option(__version__, prog_name="flux2-mock")
+def main() -> None:
+    """A mock server for the Flux-2 image-generation API."""
+
+
+@main.command()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="TOML file of settings (keys as in docs/configuration.md).")
+@click.option("--host", help="Address to bind. [default: 127.0.0.1]")
+@click.option("--port", type=int, help="Port to bind; 0 picks a free one. [default: 8000]")
+@click.option("--workers", type=int, help="Worker processes. [default: 2]")
+@click.option("--profile", type=click.Choice(profile_names()),
+              help="Timing profile. [default: fast]")
+@click.option("--pending-ms", type=int, help="Fixed time every task spends pending.")
+@click.option("--processing-ms", type=int, help="Fixed time every task spends processing.")
+@click.option("--seed", type=int, help="Seed for task ids, timings and outcomes.")
+@click.option("--store", help="SQLite file, or 'memory' for a throwaway run.")
+@click.option("--api-key", "api_keys", multiple=True, help="Accepted API key (repeatable).")
+@click.option("--failure-rate", type=float, help="Share of tasks that fail, 0 to 1. [default: 0]")
+@click.option("--access-log/--no-access-log", default=None, help="Log one line per request.")
+def serve(**options: Any) -> None:
+    """Serve the mock API until SIGINT or SIGTERM."""
+    from .server import serve as run_server
+
+    config_file = options.pop("config_file")
+    if not options["api_keys"]:
+        options.pop("api_keys")
+    try:
+        settings = load_settings(config_file=config_file, overrides=options)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from None
+    run_server(settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Timing profiles: how long tasks wait and run, drawn with a seeded random source."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from .resources import load
+
+
+@dataclass(frozen=True)
+class Span:
+    """A duration drawn uniformly from mean +/- jitter, in milliseconds."""
+
+    mean_ms: int
+    jitter_ms: int = 0
+
+    def draw(self, rng: random.Random) -> int:
+        # Always consume one draw so that later draws do not depend on the jitter.
+        offset = rng.uniform(-self.jitter_ms, self.jitter_ms)
+        return max(0, round(self.mean_ms + offset))
+
+
+@dataclass(frozen=True)
+class TimingProfile:
+    """A named pair of spans plus its speed relative to the real API."""
+
+    name: str
+    pending: Span
+    processing: Span
+    time_scale: float
+
+    def with_overrides(self, pending_ms: int | None, processing_ms: int | None) -> TimingProfile:
+        """Return this profile with fixed durations where given (a custom profile)."""
+        if pending_ms is None and processing_ms is None:
+            return self
+        pending = self.pending if pending_ms is None else Span(pending_ms)
+        processing = self.processing if processing_ms is None else Span(processing_ms)
+        real_total = 25_000
+        scale = (pending.mean_ms + processing.mean_ms) / real_total
+        return TimingProfile("custom", pending, processing, scale)
+
+
+def profile_names() -> list[str]:
+    return sorted(load("profiles")["profiles"])
+
+
+def get_profile(name: str) -> TimingProfile:
+    """Return the profile called `name`; raise ValueError naming the choices otherwise."""
+    table = load("profiles")["profiles"]
+    if name not in table:
+        raise ValueError(f"profile must be one of {', '.join(sorted(table))}, got {name!r}")
+    entry = table[name]
+    return TimingProfile(
+        name=name,
+        pending=Span(*entry["pending"]),
+        processing=Span(*entry["processing"]),
+        time_scale=float(entry["time_scale"]),
+    )

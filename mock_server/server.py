@@ -1,0 +1,80 @@
+"""Serve the mock with gunicorn: several worker processes sharing one SQLite store."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from . import __version__
+from .settings import Settings
+from .sqlite_store import SQLiteStore
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def base_url(host: str, port: int) -> str:
+    return f"http://{bind_address(host, port)}"
+
+
+class MockServer(BaseApplication):
+    """A gunicorn application whose workers each build the app from the same settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        options: dict[str, Any] = {
+            "bind": bind_address(s.host, s.port),
+            "workers": s.workers,
+            "worker_class": "sync",
+            "accesslog": "-" if s.access_log else None,
+            "errorlog": "-",
+            "loglevel": "info" if s.access_log else "warning",
+            "graceful_timeout": 5,
+            "timeout": 30,
+            "proc_name": "flux2-mock",
+            "when_ready": self._when_ready,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def _when_ready(self, arbiter: Any) -> None:
+        _host, port = arbiter.LISTENERS[0].sock.getsockname()[:2]
+        s = self.settings
+        print(f"flux2-mock {__version__} serving {base_url(s.host, port)}\n"
+              f"  API key: {', '.join(s.api_keys)}\n"
+              f"  profile: {s.profile}  store: {s.store_path}  workers: {s.workers}",
+              flush=True)
+
+    def load(self) -> Any:
+        from .app import create_app
+
+        return create_app(self.settings)
+
+
+def serve(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM; a `memory` store lives in a temporary file removed after."""
+    scratch = None
+    if settings.store_path == "memory":
+        # Worker processes cannot share a dict: a throwaway SQLite file stands in for memory.
+        scratch = tempfile.mkdtemp(prefix="flux2-mock-")
+        settings = replace(settings, store=f"{scratch}/tasks.sqlite3")
+    SQLiteStore(settings.store_path).close()  # create the schema once, before workers fork
+    try:
+        MockServer(settings).run()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            raise
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    sys.stdout.flush()

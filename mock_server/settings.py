@@ -1,0 +1,148 @@
+"""The mock's settings: defaults, then a TOML config file, then FLUX2_MOCK_* env, then flags.
+
+Every ambiguous point of the documentation is a setting here, with the Flux-2
+page's reading as the default (docs/assumptions.md lists them).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+ENV_PREFIX = "FLUX2_MOCK_"
+DEFAULT_API_KEY = "flux2-mock-key"
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "flux2-mock"
+
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "fail_code_vocabulary": ("legacy", "current"),
+    "failure_callback_envelope": ("flux-2", "webhooks"),
+    "error_status": ("http", "200"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting with a value it cannot take; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a user can set. Field names are the config-file keys and env suffixes."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 2
+    api_keys: tuple[str, ...] = (DEFAULT_API_KEY,)
+    profile: str = "fast"
+    pending_ms: int | None = None
+    processing_ms: int | None = None
+    seed: int | None = None
+    store: str = ""
+    failure_rate: float = 0.0
+    fail_code_vocabulary: str = "legacy"
+    failure_callback_envelope: str = "flux-2"
+    strict_required: bool = False
+    model_aliases: tuple[str, ...] = ()
+    result_url_ttl_s: int = 86_400
+    max_body_bytes: int = 1_048_576
+    error_status: str = "http"
+    access_log: bool = False
+
+    def __post_init__(self) -> None:
+        for name, choices in _CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise SettingsError(f"{name} must be one of {', '.join(choices)}, "
+                                    f"got {getattr(self, name)!r}")
+        if not 0.0 <= self.failure_rate <= 1.0:
+            raise SettingsError(f"failure_rate must be between 0 and 1, got {self.failure_rate}")
+        if not self.api_keys or any(not k.strip() for k in self.api_keys):
+            raise SettingsError("api_keys must hold at least one non-empty key")
+        for name in ("port", "workers", "result_url_ttl_s", "max_body_bytes"):
+            if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
+                raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
+        from .profiles import get_profile  # late: profiles reads data files
+        try:
+            get_profile(self.profile)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+
+    @property
+    def store_path(self) -> str:
+        """The SQLite file, `memory`, or the default file under the state directory."""
+        return self.store or str(default_state_dir() / "tasks.sqlite3")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def updated(self, values: Mapping[str, Any], *, source: str) -> Settings:
+        """Return a copy with `values` applied, coerced to each field's type."""
+        hints = get_type_hints(Settings)
+        names = {f.name for f in fields(Settings)}
+        changes: dict[str, Any] = {}
+        for key, raw in values.items():
+            name = key.replace("-", "_")
+            if name not in names:
+                raise SettingsError(f"{source}: unknown setting {key!r}")
+            changes[name] = _coerce(name, hints[name], raw, source)
+        try:
+            return replace(self, **changes)
+        except SettingsError as exc:
+            raise SettingsError(f"{source}: {exc}") from None
+
+
+def _coerce(name: str, hint: Any, raw: Any, source: str) -> Any:
+    text = str(hint)
+    try:
+        if raw is None:
+            return None
+        if "tuple" in text:
+            items = raw.split(",") if isinstance(raw, str) else list(raw)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if "bool" in text:
+            if isinstance(raw, bool):
+                return raw
+            lowered = str(raw).strip().lower()
+            if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError
+            return lowered in ("1", "true", "yes", "on")
+        if "int" in text:
+            if isinstance(raw, str) and raw.strip() == "" and "None" in text:
+                return None
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError
+            return int(raw)
+        if "float" in text:
+            return float(raw)
+        return str(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{source}: {name} must be of type {text}, got {raw!r}") from None
+
+
+def load_settings(*, config_file: str | None = None, env: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Build settings from defaults, a config file, prefixed env vars, then explicit overrides."""
+    env = os.environ if env is None else env
+    settings = Settings()
+    config_file = config_file or env.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        try:
+            data = tomllib.loads(Path(config_file).read_text("utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"config file {config_file}: {exc}") from None
+        settings = settings.updated(data.get("flux2-mock", data), source=f"config {config_file}")
+    from_env = {k[len(ENV_PREFIX):].lower(): v for k, v in env.items()
+                if k.startswith(ENV_PREFIX) and k != ENV_PREFIX + "CONFIG"}
+    if from_env:
+        settings = settings.updated(from_env, source="environment")
+    if overrides:
+        settings = settings.updated({k: v for k, v in overrides.items() if v is not None},
+                                    source="command line")
+    return settings
