@@ -1,7 +1,9 @@
 """Scenario control: the `X-Mock-Scenario` header and the `[mock:...]` prompt marker.
 
 Grammar (DESIGN.md): tokens separated by `;`, each one of
-`success` | `fail` | `fail:<FAIL_CODE>` | `stuck` | `pending=<ms>` | `processing=<ms>`.
+`success` | `fail` | `fail:<FAIL_CODE>` | `stuck` | `pending=<ms>` | `processing=<ms>`;
+callback chaos: `callback-delay=<ms>` | `callback-duplicate` | `callback-drop`;
+server faults: `http=<status>` | `latency=<ms>` | `close` | `truncate` | `malformed`.
 Each token is a row of TOKENS: adding a token is adding a row.
 """
 
@@ -29,6 +31,18 @@ class Scenario:
     fail_code: str | None = None
     pending_ms: int | None = None
     processing_ms: int | None = None
+    callback_delay_ms: int | None = None
+    callback_duplicate: bool | None = None
+    callback_drop: bool | None = None
+    http_status: int | None = None
+    latency_ms: int | None = None
+    fault: str | None = None
+
+    @property
+    def has_fault(self) -> bool:
+        """Whether the request itself (not its task) is to be answered with a fault."""
+        return self.http_status is not None or self.fault is not None \
+            or self.latency_ms is not None
 
     def merged(self, other: Scenario) -> Scenario:
         """Return this scenario with every field `other` sets taking precedence."""
@@ -49,7 +63,7 @@ def _duration(name: str, value: str | None) -> int:
 
 def _no_value(name: str, value: str | None) -> None:
     if value is not None:
-        raise ScenarioError(f"scenario token {name} takes no value, got {name}{value!r}")
+        raise ScenarioError(f"scenario token {name} takes no value, got {value!r}")
 
 
 def _success(value: str | None) -> dict[str, Any]:
@@ -79,6 +93,21 @@ def _processing(value: str | None) -> dict[str, Any]:
     return {"processing_ms": _duration("processing", value)}
 
 
+def _flag(name: str, field: str, value: Any = True) -> Callable[[str | None], dict[str, Any]]:
+    def parse_flag(raw: str | None) -> dict[str, Any]:
+        _no_value(name, raw)
+        return {field: value}
+
+    return parse_flag
+
+
+def _http(value: str | None) -> dict[str, Any]:
+    if value is None or not value.strip().isdigit() or not 400 <= int(value) <= 599:
+        raise ScenarioError(f"scenario token http=<status> needs an HTTP error status from 400 "
+                            f"to 599, got {value!r}")
+    return {"http_status": int(value)}
+
+
 # token name -> parser of its value (after `:` or `=`) into Scenario fields
 TOKENS: dict[str, Callable[[str | None], dict[str, Any]]] = {
     "success": _success,
@@ -86,6 +115,14 @@ TOKENS: dict[str, Callable[[str | None], dict[str, Any]]] = {
     "stuck": _stuck,
     "pending": _pending,
     "processing": _processing,
+    "callback-delay": lambda v: {"callback_delay_ms": _duration("callback-delay", v)},
+    "callback-duplicate": _flag("callback-duplicate", "callback_duplicate"),
+    "callback-drop": _flag("callback-drop", "callback_drop"),
+    "http": _http,
+    "latency": lambda v: {"latency_ms": _duration("latency", v)},
+    "close": _flag("close", "fault", "close"),
+    "truncate": _flag("truncate", "fault", "truncate"),
+    "malformed": _flag("malformed", "fault", "malformed"),
 }
 
 
@@ -108,10 +145,14 @@ def parse(text: str | None, *, source: str = "X-Mock-Scenario") -> Scenario:
         if name not in TOKENS:
             known = ", ".join(sorted(TOKENS))
             raise ScenarioError(f"{source}: unknown scenario token {token!r} (known: {known})")
-        parsed = TOKENS[name](value)
-        if "outcome" in parsed and "outcome" in scenario_fields:
-            raise ScenarioError(f"{source}: more than one outcome token "
-                                f"({scenario_fields['outcome']} and {parsed['outcome']})")
+        try:
+            parsed = TOKENS[name](value)
+        except ScenarioError as exc:
+            raise ScenarioError(f"{source}: {exc}") from None
+        for exclusive in ("outcome", "fault"):
+            if exclusive in parsed and exclusive in scenario_fields:
+                raise ScenarioError(f"{source}: more than one {exclusive} token "
+                                    f"({scenario_fields[exclusive]} and {parsed[exclusive]})")
         scenario_fields.update(parsed)
     return Scenario(**scenario_fields)
 

@@ -1,0 +1,135 @@
+"""Run `flux2-mock serve` as a real process on a free loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+READY = re.compile(r"serving (http://\S+)")
+DEFAULT_KEY = "flux2-mock-key"
+
+
+class ServeProcess:
+    """One `python -m mock_server serve` process; `base_url` is known once it is ready."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None,
+                 store: str | Path | None = None) -> None:
+        self.args = list(args)
+        if store is not None:
+            self.args += ["--store", str(store)]
+        self.env = {**os.environ, **(env or {})}
+        self.proc: subprocess.Popen[str] | None = None
+        self.base_url = ""
+        self.output: list[str] = []
+
+    def start(self, timeout: float = 30.0) -> ServeProcess:
+        cmd = [sys.executable, "-m", "mock_server", "serve", "--port", "0", *self.args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=self.env, start_new_session=True)
+        found = threading.Event()
+
+        def pump() -> None:
+            assert self.proc and self.proc.stdout
+            for line in self.proc.stdout:
+                self.output.append(line)
+                match = READY.search(line)
+                if match and not found.is_set():
+                    self.base_url = match.group(1)
+                    found.set()
+
+        threading.Thread(target=pump, daemon=True).start()
+        if not found.wait(timeout):
+            self.kill()
+            raise RuntimeError("flux2-mock serve did not start:\n" + "".join(self.output))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url("/_mock/health"), timeout=2).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("flux2-mock serve never became healthy:\n" + "".join(self.output))
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int:
+        """Send `sig` to the server and return its exit code."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the master and every worker, with no clean-up."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str] | None = None,
+            store: str | Path | None = None) -> Iterator[ServeProcess]:
+    """Start a server for the block and stop it after, whatever happens."""
+    server = ServeProcess(*args, env=env, store=store).start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def auth(key: str = DEFAULT_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def submit(base_url: str, body: dict[str, object], *, key: str = DEFAULT_KEY,
+           scenario: str | None = None, timeout: float = 10.0) -> requests.Response:
+    headers = auth(key)
+    if scenario:
+        headers["X-Mock-Scenario"] = scenario
+    return requests.post(f"{base_url}/api/v1/generateTask/flux-2", json=body, headers=headers,
+                         timeout=timeout)
+
+
+def status(base_url: str, task_id: str, *, key: str = DEFAULT_KEY,
+           timeout: float = 10.0) -> requests.Response:
+    return requests.get(f"{base_url}/api/v1/statusTask/flux-2", params={"taskId": task_id},
+                        headers=auth(key), timeout=timeout)
+
+
+def wait_terminal(base_url: str, task_id: str, *, key: str = DEFAULT_KEY,
+                  timeout: float = 30.0, every: float = 0.05) -> dict[str, object]:
+    """Poll until the task is success or failed; return its data."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data: dict[str, object] = status(base_url, task_id, key=key).json()["data"]
+        if data["state"] in ("success", "failed"):
+            return data
+        time.sleep(every)
+    raise AssertionError(f"task {task_id} did not finish within {timeout} s")
+
+
+def text_request(prompt: str = "A beautiful sunset over the mountains",
+                 **input_fields: object) -> dict[str, object]:
+    return {"request_type": "async", "input": {"mode": "pro-text-to-image", "prompt": prompt,
+                                               "aspect_ratio": "1:1", "resolution": "1K",
+                                               **input_fields}}
+
+
+__all__: Sequence[str] = ["DEFAULT_KEY", "ServeProcess", "auth", "serving", "status", "submit",
+                          "text_request", "wait_terminal"]
