@@ -33,9 +33,9 @@ def open_store(path: str) -> TaskStore:
 
 def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
                store: TaskStore | None = None, clock: Clock | None = None) -> Flask:
-    """Build the mock: settings (or a mapping of overrides), an optional store and clock."""
+    """Build the mock: settings, or a mapping applied over the environment's settings."""
     if not isinstance(settings, Settings):
-        settings = load_settings(env={}, overrides=settings or {})
+        settings = load_settings(overrides=settings or {})
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
