@@ -55,6 +55,10 @@ class Settings:
     max_body_bytes: int = 1_048_576
     error_status: str = "http"
     access_log: bool = False
+    # Callbacks (docs/callbacks.md): hosts the sender may reach ('loopback', names, IPs or
+    # CIDRs; empty = any), and whether submit rejects loopback/private callback URLs.
+    callback_allowed_hosts: tuple[str, ...] = ()
+    callback_reject_private: bool = False
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
