@@ -26,8 +26,9 @@ def base_url(host: str, port: int) -> str:
 class MockServer(BaseApplication):
     """A gunicorn application whose workers each build the app from the same settings."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store_label: str | None = None) -> None:
         self.settings = settings
+        self.store_label = store_label or settings.store_path
         super().__init__()
 
     def load_config(self) -> None:
@@ -52,7 +53,7 @@ class MockServer(BaseApplication):
         s = self.settings
         print(f"flux2-mock {__version__} serving {base_url(s.host, port)}\n"
               f"  API key: {', '.join(s.api_keys)}\n"
-              f"  profile: {s.profile}  store: {s.store_path}  workers: {s.workers}",
+              f"  profile: {s.profile}  store: {self.store_label}  workers: {s.workers}",
               flush=True)
 
     def load(self) -> Any:
@@ -63,14 +64,15 @@ class MockServer(BaseApplication):
 
 def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM; a `memory` store lives in a temporary file removed after."""
-    scratch = None
+    scratch = label = None
     if settings.store_path == "memory":
         # Worker processes cannot share a dict: a throwaway SQLite file stands in for memory.
         scratch = tempfile.mkdtemp(prefix="flux2-mock-")
         settings = replace(settings, store=f"{scratch}/tasks.sqlite3")
+        label = f"memory (throwaway file {settings.store_path})"
     SQLiteStore(settings.store_path).close()  # create the schema once, before workers fork
     try:
-        MockServer(settings).run()
+        MockServer(settings, label).run()
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise
