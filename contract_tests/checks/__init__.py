@@ -1,0 +1,7 @@
+"""Every check of the suite; importing this package registers them all."""
+
+from __future__ import annotations
+
+from . import auth, callbacks, envelope, inputs, lifecycle, results
+
+__all__ = ["auth", "callbacks", "envelope", "inputs", "lifecycle", "results"]

@@ -1,0 +1,125 @@
+"""The state of one run: target, budget, outcomes, and how drivers report what they saw."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .budget import Budget, PriceTable
+from .options import Options
+from .receiver import Receiver
+from .registry import CHECKS, Check, CheckFailed, CheckSkipped, Kind, Outcome
+from .transport import Exchange, Transport
+from .verdicts import accepted_task_id, is_rejected
+
+MAX_FAILURES_KEPT = 5
+
+
+class NotApplicable(Exception):
+    """The subject says nothing about this check (neither a pass nor a failure)."""
+
+
+@dataclass
+class Context:
+    """Everything checks and drivers share during one run."""
+
+    options: Options
+    transport: Transport
+    budget: Budget
+    rng: random.Random
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    receiver: Receiver | None = None
+    shared: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def create(cls, options: Options, prices: PriceTable | None = None) -> Context:
+        budget = Budget(prices or PriceTable.default(), max_tasks=options.task_cap,
+                        max_spend=options.spend_cap)
+        transport = Transport(options.base_url, options.api_key,
+                              timeout_s=options.request_timeout_s)
+        ctx = cls(options, transport, budget, random.Random(options.seed))
+        for name, spec in CHECKS.items():
+            if options.selected(name):
+                ctx.outcomes[name] = Outcome(spec)
+        return ctx
+
+    def active(self, kind: Kind) -> list[Check]:
+        return [o.check for o in self.outcomes.values() if o.check.kind == kind]
+
+    # -- recording -------------------------------------------------------------------
+
+    def record_pass(self, name: str) -> None:
+        with self._lock:
+            self.outcomes[name].passed += 1
+
+    def record_failure(self, name: str, failure: CheckFailed) -> None:
+        with self._lock:
+            outcome = self.outcomes[name]
+            if len(outcome.failures) < MAX_FAILURES_KEPT:
+                outcome.failures.append(failure)
+
+    def record_skip(self, name: str, reason: str) -> None:
+        with self._lock:
+            outcome = self.outcomes[name]
+            outcome.skip_reason = outcome.skip_reason or reason
+
+    def mark_unavailable(self, need: str, reason: str) -> None:
+        self.unavailable.setdefault(need, reason)
+
+    def emit(self, kind: Kind, subject: Any, *, strict: bool = False) -> None:
+        """Run every selected check of `kind` on `subject`; in strict mode re-raise a failure."""
+        first: CheckFailed | None = None
+        for spec in self.active(kind):
+            try:
+                spec.fn(self, subject)
+            except NotApplicable:
+                continue
+            except CheckSkipped as exc:
+                self.record_skip(spec.name, str(exc))
+            except CheckFailed as exc:
+                self.record_failure(spec.name, exc)
+                first = first or exc
+            else:
+                self.record_pass(spec.name)
+        if strict and first is not None:
+            raise first
+
+    # -- sending -----------------------------------------------------------------------
+
+    def submit(self, payload: Any, *, scenario: str | None = None,
+               headers: dict[str, str] | None = None, raw: bytes | None = None,
+               strict: bool = False) -> Exchange:
+        """Submit within the budget (refunded when rejected) and run the exchange checks."""
+        price = self.budget.reserve(payload)
+        exchange = self.transport.submit(payload, headers=headers, scenario=scenario, raw=raw)
+        if is_rejected(exchange):
+            self.budget.refund(price)
+        self.emit("exchange", exchange, strict=strict)
+        return exchange
+
+    def status(self, task_id: str, *, headers: dict[str, str] | None = None,
+               strict: bool = False) -> Exchange:
+        exchange = self.transport.status(task_id, headers=headers)
+        self.emit("exchange", exchange, strict=strict)
+        return exchange
+
+    def reference_task(self) -> tuple[Exchange, str | None]:
+        """Return the submission of the docs' Quick Start request, made once per run."""
+        if "reference" not in self.shared:
+            from .payloads import quickstart_text_to_image
+
+            exchange = self.submit(quickstart_text_to_image())
+            self.shared["reference"] = (exchange, accepted_task_id(exchange))
+        result: tuple[Exchange, str | None] = self.shared["reference"]
+        return result
+
+    def reference_task_id(self) -> str:
+        _exchange, task_id = self.reference_task()
+        if task_id is None:
+            raise CheckSkipped("the docs' Quick Start request was not accepted "
+                               "(see submit_answer)")
+        return task_id

@@ -1,0 +1,153 @@
+"""Running the suite: estimate, refuse above the cap, then the phases in order."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import checks, fuzz  # noqa: F401  (registers every check)
+from .budget import BudgetExhausted, PriceTable
+from .context import Context, NotApplicable
+from .drivers import DRIVERS, Driver
+from .options import Options, UsageError
+from .receiver import Receiver
+from .registry import PHASES, Check, CheckFailed, CheckSkipped, Outcome
+from .transport import Exchange
+
+REFERENCE_USERS = ("submit_answer", "quickstart_examples_accepted", "status_requires_auth",
+                   "api_key_accepted")
+
+
+@dataclass
+class Estimate:
+    """What a run is expected to create and cost, before it starts."""
+
+    tasks: int
+    spend: float
+
+    def text(self) -> str:
+        return f"estimate: up to {self.tasks} tasks, ${self.spend:.2f} on a paid API"
+
+
+@dataclass
+class RunResult:
+    """Every check's outcome, plus what the run spent."""
+
+    outcomes: list[Outcome]
+    unavailable: dict[str, str]
+    estimate: Estimate
+    spend: float
+    tasks: int
+    seconds: float
+    options: Options
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("failed") == 0 and not self.errors
+
+
+def selected_drivers(ctx: Context) -> list[Driver]:
+    kinds = {o.check.kind for o in ctx.outcomes.values()}
+    return [d for d in DRIVERS if kinds.intersection(d.feeds)]
+
+
+def estimate(ctx: Context) -> Estimate:
+    """Price every submission the selected checks and drivers plan (the reference once)."""
+    payloads: list[object] = []
+    uses_reference = any(n in ctx.outcomes for n in REFERENCE_USERS) or \
+        any(d.name == "quickstart lifecycle" for d in selected_drivers(ctx))
+    for outcome in ctx.outcomes.values():
+        spec = outcome.check
+        if spec.plan is not None:
+            planned = spec.plan(ctx.options)
+            if spec.name == "submit_answer":
+                continue  # the reference task, counted below
+            payloads.extend(planned)
+    for driver in selected_drivers(ctx):
+        payloads.extend(driver.plan(ctx.options))
+    if uses_reference:
+        from .payloads import quickstart_text_to_image
+
+        payloads.append(quickstart_text_to_image())
+    return Estimate(len(payloads), ctx.budget.prices.estimate(payloads))
+
+
+def check_caps(ctx: Context, planned: Estimate) -> None:
+    """Refuse to start when the estimate is above --max-tasks or --max-spend."""
+    cap_tasks, cap_spend = ctx.budget.max_tasks, ctx.budget.max_spend
+    if cap_tasks is not None and planned.tasks > cap_tasks:
+        raise UsageError(f"{planned.text()}: above --max-tasks {cap_tasks}; raise the cap or "
+                         f"narrow the run with --select")
+    if cap_spend is not None and planned.spend > cap_spend + 1e-9:
+        raise UsageError(f"{planned.text()}: above --max-spend ${cap_spend:.2f}; raise the cap "
+                         f"or narrow the run with --select")
+
+
+def run_probe(ctx: Context, spec: Check) -> None:
+    try:
+        spec.fn(ctx, None)
+    except CheckFailed as failure:
+        ctx.record_failure(spec.name, failure)
+    except (CheckSkipped, BudgetExhausted) as exc:
+        ctx.record_skip(spec.name, str(exc))
+    except NotApplicable:
+        ctx.record_skip(spec.name, "not applicable to this target")
+    except Exception as exc:  # a target can make anything happen; report, do not crash
+        ctx.record_failure(spec.name, CheckFailed(
+            f"unexpected error: {type(exc).__name__}: {exc}\n{traceback.format_exc(limit=4)}"))
+    else:
+        if ctx.outcomes[spec.name].passed == 0:
+            ctx.record_pass(spec.name)
+
+
+def run_driver(ctx: Context, driver: Driver, errors: list[str]) -> None:
+    try:
+        driver.fn(ctx)
+    except BudgetExhausted as exc:
+        ctx.mark_unavailable(driver.name, str(exc))
+    except CheckFailed:
+        pass  # recorded by the check that raised it
+    except Exception as exc:
+        errors.append(f"{driver.name}: {type(exc).__name__}: {exc}\n"
+                      f"{traceback.format_exc(limit=6)}")
+
+
+def run(options: Options, *, prices: PriceTable | None = None,
+        log: Callable[[str], None] | None = None) -> RunResult:
+    """Run every selected check against `options.base_url`; raise UsageError before sending
+    anything when the plan is above the caps."""
+    ctx = Context.create(options, prices)
+    if not ctx.outcomes:
+        raise UsageError(f"--select {' '.join(options.select)} matches no check")
+    planned = estimate(ctx)
+    if log is not None:
+        log(planned.text())
+    check_caps(ctx, planned)
+    if options.loopback or options.callback_url:
+        ctx.receiver = Receiver(public_url=options.callback_url).start()
+    started = time.monotonic()
+    errors: list[str] = []
+    try:
+        for phase in PHASES:
+            for outcome in list(ctx.outcomes.values()):
+                if outcome.check.kind == "probe" and outcome.check.phase == phase:
+                    run_probe(ctx, outcome.check)
+            for driver in selected_drivers(ctx):
+                if driver.phase == phase:
+                    run_driver(ctx, driver, errors)
+    finally:
+        if ctx.receiver is not None:
+            ctx.receiver.stop()
+        ctx.transport.close()
+    return RunResult(list(ctx.outcomes.values()), dict(ctx.unavailable), planned,
+                     ctx.budget.spent, ctx.budget.tasks, time.monotonic() - started, options,
+                     errors)
+
+
+__all__ = ["Estimate", "Exchange", "RunResult", "check_caps", "estimate", "run"]
