@@ -9,8 +9,10 @@ from typing import Any
 from flask import Flask
 
 from .backend import Flux2Backend
-from .clock import Clock, SystemClock
+from .clock import Clock, SharedOffsetClock
 from .errors import register_error_handlers
+from .metrics import Metrics, instrument, note_route, open_metrics
+from .runtime import Runtime, open_runtime
 from .settings import Settings, load_settings
 from .sqlite_store import SQLiteStore
 from .store import MemoryStore, TaskStore
@@ -24,11 +26,32 @@ class MockState:
     store: TaskStore
     clock: Clock
     backend: Flux2Backend
+    runtime: Runtime | None = None
+    metrics: Metrics | None = None
 
 
 def open_store(path: str) -> TaskStore:
     """Return the store a `--store` value names: `memory`, or a SQLite file."""
     return MemoryStore() if path == "memory" else SQLiteStore(path)
+
+
+def shared_clock(store: TaskStore) -> SharedOffsetClock:
+    """Return the wall clock, advanceable through the control plane for every worker."""
+    return SharedOffsetClock(f"{store.path}.clock" if isinstance(store, SQLiteStore) else None)
+
+
+def _add_control_plane(app: Flask, state: MockState) -> None:
+    """Give the control plane its run-time state, request metrics, and dashboard."""
+    from . import dashboard
+    from .admin_auth import guard_control_plane
+
+    guard_control_plane(app)
+    state.runtime = open_runtime(state.store)
+    state.backend.runtime = state.runtime
+    state.metrics = open_metrics(state.store)
+    app.wsgi_app = instrument(app.wsgi_app, state.metrics)  # type: ignore[method-assign]
+    note_route(app)
+    app.register_blueprint(dashboard.bp)
 
 
 def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
@@ -44,7 +67,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
     store = store if store is not None else open_store(settings.store_path)
-    clock = clock if clock is not None else SystemClock()
+    clock = clock if clock is not None else shared_clock(store)
     app.extensions["flux2_mock"] = MockState(settings, store, clock,
                                              Flux2Backend(settings, store, clock))
     register_error_handlers(app)
@@ -52,4 +75,5 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
 
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    _add_control_plane(app, app.extensions["flux2_mock"])
     return app

@@ -17,6 +17,7 @@ from .errors import InvalidRequest, NotFound, ResultExpired, TaskNotFound, Unaut
 from .lifecycle import Outcome, TaskPlan, status_at
 from .profiles import TimingProfile, get_profile
 from .resources import fail_message, image_size, load
+from .runtime import Runtime
 from .settings import Settings
 from .store import TaskRecord, TaskStore
 from .validation import schema_set
@@ -30,6 +31,12 @@ _BEARER = re.compile(r"^Bearer +(\S+)$", re.IGNORECASE)
 def task_id_for(seed: str, seq: int) -> str:
     """Return the task id of sequence number `seq` under `seed`: unique, reproducible."""
     return "task_" + hashlib.sha256(f"{seed}:{seq}".encode()).hexdigest()[:16]
+
+
+def profile_of(settings: Settings) -> TimingProfile:
+    """Return the timing profile `settings` choose, with their fixed durations applied."""
+    return get_profile(settings.profile).with_overrides(settings.pending_ms,
+                                                        settings.processing_ms)
 
 
 def result_urls(record: TaskRecord) -> list[str]:
@@ -57,15 +64,29 @@ def task_data(record: TaskRecord, now_ms: int) -> dict[str, Any]:
 class Flux2Backend:
     """Accepts, plans and answers tasks; every method is one operation of the API."""
 
-    def __init__(self, settings: Settings, store: TaskStore, clock: Clock) -> None:
+    def __init__(self, settings: Settings, store: TaskStore, clock: Clock, *,
+                 runtime: Runtime | None = None) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
+        self.runtime = runtime
         self.seed = str(settings.seed) if settings.seed is not None else os.urandom(8).hex()
-        self.profile: TimingProfile = get_profile(settings.profile).with_overrides(
-            settings.pending_ms, settings.processing_ms)
         self.models = frozenset({MODEL_ID, *settings.model_aliases})
         self._keys = tuple(k.encode() for k in settings.api_keys)
+
+    def current_settings(self) -> Settings:
+        """Return the settings with the control plane's run-time changes applied."""
+        changed = self.runtime.overrides() if self.runtime is not None else None
+        if not changed:
+            return self.settings
+        if "profile" in changed:  # a profile chosen at run time brings its own timings
+            changed = {"pending_ms": None, "processing_ms": None, **changed}
+        return self.settings.updated(changed, source="runtime")
+
+    @property
+    def profile(self) -> TimingProfile:
+        """The timing profile new tasks draw from, as of now."""
+        return profile_of(self.current_settings())
 
     # -- auth and routing -------------------------------------------------------------
 
@@ -93,6 +114,9 @@ class Flux2Backend:
         """Validate a generation request, fix the task's plan, and store it."""
         request = self._validated(body)
         scenario = self._scenario(scenario_header, request["input"]["prompt"])
+        queued = self.runtime.take_scenario(api_key) if self.runtime is not None else None
+        if queued is not None:  # the control plane's queue outranks the request's own tokens
+            scenario = scenario.merged(scenarios.parse(queued, source="scenario queue"))
         width, height = self._size(request["input"])
         now = self.clock.now_ms()
 
@@ -169,9 +193,11 @@ class Flux2Backend:
     def _plan(self, seq: int, now_ms: int, scenario: scenarios.Scenario) -> TaskPlan:
         # Every draw happens in the same order whatever the scenario: reproducible per seq.
         rng = random.Random(f"{self.seed}:{seq}")
-        pending = self.profile.pending.draw(rng)
-        processing = self.profile.processing.draw(rng)
-        fails = rng.random() < self.settings.failure_rate
+        current = self.current_settings()
+        profile = profile_of(current)
+        pending = profile.pending.draw(rng)
+        processing = profile.processing.draw(rng)
+        fails = rng.random() < current.failure_rate
         vocabulary = self.settings.fail_code_vocabulary
         drawn_code = rng.choice(load("fail_codes")["random_failures"][vocabulary])
         outcome = scenario.outcome or ("failed" if fails else "success")

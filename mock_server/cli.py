@@ -33,6 +33,8 @@ def main() -> None:
 @click.option("--api-key", "api_keys", multiple=True, help="Accepted API key (repeatable).")
 @click.option("--failure-rate", type=float, help="Share of tasks that fail, 0 to 1. [default: 0]")
 @click.option("--access-log/--no-access-log", default=None, help="Log one line per request.")
+@click.option("--admin-token", help="Bearer token the control plane /_mock/ requires; "
+              "needed when --host is not a loopback address.")
 def serve(**options: Any) -> None:
     """Serve the mock API until SIGINT or SIGTERM."""
     from .server import serve as run_server

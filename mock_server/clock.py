@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import mmap
+import os
+import struct
 import threading
 import time
 from typing import Protocol
+
+_OFFSET = struct.Struct("<q")
 
 
 class Clock(Protocol):
@@ -38,3 +44,48 @@ class VirtualClock:
         with self._lock:
             self._now += round(seconds * 1000)
             return self._now
+
+
+class SharedOffsetClock:
+    """The wall clock plus an offset that only grows, shared by every worker process.
+
+    The offset lives in an 8-byte file that each process maps into memory, so an
+    advance made through one worker moves time for all of them at once, and
+    reading it costs one unaligned load, not a query. Without a path the offset
+    is this process's alone.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._cell: mmap.mmap | bytearray
+        if path is None:
+            self._cell = bytearray(_OFFSET.size)
+            return
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        if os.fstat(self._fd).st_size < _OFFSET.size:
+            os.ftruncate(self._fd, _OFFSET.size)  # zero-filled: no offset yet
+        self._cell = mmap.mmap(self._fd, _OFFSET.size)
+
+    def offset_ms(self) -> int:
+        """How far this clock runs ahead of the wall clock."""
+        offset: int = _OFFSET.unpack_from(self._cell)[0]
+        return offset
+
+    def now_ms(self) -> int:
+        offset: int = _OFFSET.unpack_from(self._cell)[0]
+        return time.time_ns() // 1_000_000 + offset
+
+    def advance(self, seconds: float) -> int:
+        """Move the clock forward for every process and return the new time."""
+        if seconds < 0:
+            raise ValueError(f"a clock only moves forward, got {seconds} s")
+        with self._lock:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_EX)  # another process may be advancing too
+            try:
+                _OFFSET.pack_into(self._cell, 0, self.offset_ms() + round(seconds * 1000))
+            finally:
+                if self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+        return self.now_ms()

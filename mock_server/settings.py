@@ -6,6 +6,7 @@ page's reading as the default (docs/assumptions.md lists them).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +28,16 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "failure_callback_envelope": ("flux-2", "webhooks"),
     "error_status": ("http", "200"),
 }
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server reachable from this machine only."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # any other name may resolve anywhere
 
 
 class SettingsError(ValueError):
@@ -55,6 +66,9 @@ class Settings:
     max_body_bytes: int = 1_048_576
     error_status: str = "http"
     access_log: bool = False
+    # The control plane under /_mock/ (docs/control-plane.md): open on loopback unless a token
+    # is set; bound to any other address a token is required.
+    admin_token: str = ""
     # Callbacks (docs/callbacks.md): hosts the sender may reach ('loopback', names, IPs or
     # CIDRs; empty = any), and whether submit rejects loopback/private callback URLs.
     callback_allowed_hosts: tuple[str, ...] = ()
@@ -69,6 +83,13 @@ class Settings:
             raise SettingsError(f"failure_rate must be between 0 and 1, got {self.failure_rate}")
         if not self.api_keys or any(not k.strip() for k in self.api_keys):
             raise SettingsError("api_keys must hold at least one non-empty key")
+        if not self.admin_token and not is_loopback(self.host):
+            raise SettingsError(
+                f"host {self.host} is not a loopback address, so the control plane under "
+                "/_mock/ needs an admin token: set admin_token (--admin-token or "
+                "FLUX2_MOCK_ADMIN_TOKEN), or bind 127.0.0.1")
+        if self.admin_token and self.admin_token in self.api_keys:
+            raise SettingsError("admin_token must differ from every API key")
         for name in ("port", "workers", "result_url_ttl_s", "max_body_bytes"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")

@@ -1,0 +1,268 @@
+// flux2-mock dashboard: polls the control API once a second and renders what it says.
+// Plain JS, no dependencies. It reads only /_mock/ endpoints and result image URLs.
+"use strict";
+
+const TOKEN_KEY = "flux2-mock-admin-token";
+const POLL_MS = 1000;
+const SLOW_POLL_MS = 5000;
+const $ = (id) => document.getElementById(id);
+
+let token = sessionStorage.getItem(TOKEN_KEY) || "";
+let selected = null;          // taskId shown in the detail panel
+let apiKeys = [];
+let lastSlowPoll = 0;
+let busy = false;
+const rows = new Map();       // taskId -> <tr>
+
+// A token in the URL fragment (#token=...) never reaches the server's logs.
+const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromHash) { token = fromHash; sessionStorage.setItem(TOKEN_KEY, token); }
+
+class HttpError extends Error {
+  constructor(status, body) {
+    super((body && body.data && body.data.error) || (body && body.message) || `HTTP ${status}`);
+    this.status = status;
+  }
+}
+
+async function call(method, path, body) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {method, headers,
+    body: body === undefined ? undefined : JSON.stringify(body)});
+  const data = await response.json().catch(() => null);
+  if (response.status === 401) $("token-form").hidden = false;
+  if (!response.ok) throw new HttpError(response.status, data);
+  return data;
+}
+
+function say(text, isError) {
+  $("message").textContent = text;
+  $("message").className = isError ? "error" : "";
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (name === "text") node.textContent = value; else node.setAttribute(name, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+const time = (ms) => (ms == null ? "—" : new Date(ms).toLocaleTimeString());
+const secs = (ms) => (ms == null ? "—" : `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`);
+
+// -- tasks -----------------------------------------------------------------------------
+
+function taskRow(task) {
+  const row = el("tr", {"data-task-id": task.taskId});
+  row.append(el("td", {class: "id"}), el("td", {class: "state-cell"}), el("td"), el("td"),
+             el("td", {class: "outcome"}), el("td", {class: "result"}), el("td"));
+  const force = row.cells[6];
+  for (const [action, label] of [["success", "complete"], ["failed", "fail"], ["stuck", "stuck"]]) {
+    force.append(el("button", {type: "button", "data-action": action, text: label}), " ");
+  }
+  return row;
+}
+
+function setText(cell, text) { if (cell.textContent !== text) cell.textContent = text; }
+
+function updateRow(row, task, now) {
+  const [id, state, created, timings, outcome, result, force] = row.cells;
+  setText(id, `${task.taskId}\n${task.apiKey}`);
+  const badge = state.firstChild || state.appendChild(el("span"));
+  badge.className = `state state-${task.state}`;
+  setText(badge, task.state);
+  row.dataset.state = task.state;
+  setText(created, time(task.createTime));
+  const parts = [`pending ${secs(task.startTime - task.createTime)}`];
+  parts.push(task.completeTime == null ? "processing: never ends"
+    : `processing ${secs(task.completeTime - task.startTime)}`);
+  if (task.costTime != null) parts.push(`cost ${secs(task.costTime)}`);
+  else if (task.completeTime != null) parts.push(`ends in ${secs(task.completeTime - now)}`);
+  setText(timings, parts.join(" · "));
+  setText(outcome, task.state === "failed" ? `${task.failCode}: ${task.failMsg}`
+    : task.outcome === "stuck" ? "stuck" : task.state === "success" ? "success"
+      : `will ${task.outcome === "failed" ? "fail" : "succeed"}`);
+  const url = task.resultUrls[0];
+  if (url && !result.querySelector("img")) {
+    result.append(el("a", {href: url, target: "_blank"},
+      el("img", {class: "thumb", src: url, alt: `result of ${task.taskId}`, loading: "lazy"})));
+  }
+  const ended = task.state === "success" || task.state === "failed";
+  for (const button of force.querySelectorAll("button")) button.disabled = ended;
+  row.classList.toggle("selected", task.taskId === selected);
+}
+
+function renderTasks(page) {
+  const body = $("tasks").tBodies[0];
+  const seen = new Set();
+  page.tasks.forEach((task, index) => {
+    seen.add(task.taskId);
+    let row = rows.get(task.taskId);
+    if (!row) { row = taskRow(task); rows.set(task.taskId, row); }
+    if (body.rows[index] !== row) body.insertBefore(row, body.rows[index] || null);
+    updateRow(row, task, page.now);
+  });
+  for (const [taskId, row] of rows) {
+    if (!seen.has(taskId)) { row.remove(); rows.delete(taskId); }
+  }
+  setText($("task-count"), `(${page.tasks.length} newest)`);
+}
+
+// -- detail, callbacks, conformance ----------------------------------------------------
+
+function attemptText(a) {
+  const what = a.outcome || (a.status ? `HTTP ${a.status}` : a.error || "");
+  const when = a.time || a.sentAt || a.at;
+  return [`#${a.attempt ?? "?"}`, when ? time(when) : "", what, a.error && a.outcome ? a.error : "",
+          a.latencyMs != null ? `${a.latencyMs} ms` : ""].filter(Boolean).join("  ");
+}
+
+function fillList(list, items, render, empty) {
+  list.replaceChildren(...(items && items.length ? items.map((i) => el("li", {text: render(i)}))
+    : [el("li", {class: "muted", text: empty})]));
+}
+
+async function renderDetail() {
+  if (!selected) return;
+  let task;
+  try { task = await call("GET", `/_mock/tasks/${encodeURIComponent(selected)}`); }
+  catch (error) { if (error.status === 404) { selected = null; $("detail-body").hidden = true; } return; }
+  $("detail-empty").hidden = true;
+  $("detail-body").hidden = false;
+  setText($("detail-id"), `${task.taskId} (${task.state})`);
+  $("timeline").replaceChildren(...task.timeline.map((step) => el("li",
+    {class: step.reached ? "reached" : "future",
+     text: `${step.state}: ${step.at == null ? "never" : time(step.at)}${step.reached ? "" : " (not yet)"}`})));
+  fillList($("detail-requests"), task.requests,
+    (r) => `${time(r.time)} ${r.method} ${r.path} → ${r.status}${r.state ? " " + r.state : ""}`,
+    task.requests === null ? "no request journal on this server" : "none");
+  fillList($("detail-callbacks"), task.callbacks, attemptText,
+    task.callbacks === null ? "no callback sender on this server"
+      : task.callbackUrl ? "none yet" : "not a callback task");
+}
+
+async function renderCallbacks(tasks) {
+  const withCallbacks = tasks.filter((t) => t.callbackUrl).slice(0, 10);
+  const lines = [];
+  for (const task of withCallbacks) {
+    const full = await call("GET", `/_mock/tasks/${encodeURIComponent(task.taskId)}`);
+    for (const attempt of full.callbacks || []) lines.push(`${task.taskId} ${attemptText(attempt)}`);
+    if (!(full.callbacks || []).length) lines.push(`${task.taskId} → ${task.callbackUrl}: no attempt yet`);
+  }
+  fillList($("callback-list"), lines, (line) => line, "none yet");
+}
+
+async function renderConformance() {
+  const blocks = [];
+  for (const key of apiKeys) {
+    let report;
+    try { report = await call("GET", `/_mock/conformance?apiKey=${encodeURIComponent(key)}`); }
+    catch (error) { blocks.push(el("p", {class: "muted", text: `conformance unavailable (${error.message})`})); break; }
+    const head = el("h3", {text: `${report.apiKey || key}: ${report.conformant ? "conformant" : "not conformant"}` +
+      ` — ${report.errors} errors, ${report.warnings} warnings, ${report.requests} requests`});
+    const findings = report.findings.map((f) => el("div", {class: "finding",
+      text: `${f.severity} ${f.rule}: ${f.message}${f.count > 1 ? ` (×${f.count})` : ""}`}));
+    blocks.push(el("div", {class: "key-report", "data-key": key}, head, ...findings));
+  }
+  $("conformance-list").replaceChildren(...blocks);
+}
+
+function showProfiles(settings) {
+  // "custom" (fixed timings from the command line) is shown but cannot be chosen.
+  const names = settings.profiles.includes(settings.profile) ? settings.profiles
+    : [...settings.profiles, settings.profile];
+  $("profile").replaceChildren(...names.map((name) => el("option",
+    {value: name, text: name, ...(settings.profiles.includes(name) ? {} : {disabled: ""})})));
+  $("profile").value = settings.profile;
+}
+
+// -- polling ----------------------------------------------------------------------------
+
+async function refresh() {
+  if (busy) return;
+  busy = true;
+  try {
+    const [health, clock, page, queue] = await Promise.all([
+      call("GET", "/_mock/health"), call("GET", "/_mock/clock"),
+      call("GET", "/_mock/tasks?order=desc&limit=50"), call("GET", "/_mock/scenario-queue")]);
+    setText($("health"), `v${health.version} · profile ${health.profile} · ${health.store} store`);
+    setText($("clock"), `clock ${time(clock.now)}${clock.offsetMs ? ` (+${secs(clock.offsetMs)})` : ""}`);
+    setText($("queue"), queue.queue.map((q) => `${q.scenario} ×${q.remaining}`).join(", "));
+    renderTasks(page);
+    await renderDetail();
+    if (Date.now() - lastSlowPoll > SLOW_POLL_MS) {
+      lastSlowPoll = Date.now();
+      const settings = await call("GET", "/_mock/settings");
+      apiKeys = settings.api_keys;
+      if (document.activeElement !== $("profile")) showProfiles(settings);
+      if (document.activeElement !== $("failure-rate")) $("failure-rate").value = settings.failure_rate;
+      await renderCallbacks(page.tasks);
+      await renderConformance();
+    }
+    setText($("poll-status"), `updated ${new Date().toLocaleTimeString()}`);
+  } catch (error) {
+    setText($("poll-status"), `update failed: ${error.message}`);
+  } finally {
+    busy = false;
+  }
+}
+
+async function act(promise, done) {
+  try { await promise; say(done, false); lastSlowPoll = 0; await refresh(); }
+  catch (error) { say(error.message, true); }
+}
+
+$("tasks").tBodies[0].addEventListener("click", (event) => {
+  const row = event.target.closest("tr");
+  if (!row) return;
+  const taskId = row.dataset.taskId;
+  const action = event.target.dataset && event.target.dataset.action;
+  if (action) {
+    const body = {outcome: action};
+    if (action === "failed" && $("fail-code").value.trim()) body.failCode = $("fail-code").value.trim();
+    act(call("POST", `/_mock/tasks/${encodeURIComponent(taskId)}/force`, body), `${taskId}: forced ${action}`);
+  } else {
+    selected = taskId;
+    refresh();
+  }
+});
+
+$("reset-all").addEventListener("click", () => {
+  if (!confirm("Forget every task, the journal and the queue?")) return;
+  selected = null;
+  $("detail-body").hidden = true;
+  act(call("POST", "/_mock/reset"), "everything reset");
+});
+
+for (const button of document.querySelectorAll("[data-advance]")) {
+  button.addEventListener("click", () => act(call("POST", "/_mock/clock/advance",
+    {seconds: Number(button.dataset.advance)}), `clock advanced ${button.dataset.advance} s`));
+}
+
+$("settings-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  act(call("PATCH", "/_mock/settings", {profile: $("profile").value,
+    failure_rate: Number($("failure-rate").value)}), "settings applied");
+});
+
+$("queue-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  act(call("POST", "/_mock/scenario-queue", {scenario: $("queue-scenario").value,
+    count: Number($("queue-count").value)}), "scenario queued");
+});
+
+$("token-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  token = $("token").value.trim();
+  sessionStorage.setItem(TOKEN_KEY, token);
+  $("token-form").hidden = true;
+  lastSlowPoll = 0;
+  refresh();
+});
+
+refresh();
+setInterval(refresh, POLL_MS);

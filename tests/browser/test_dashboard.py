@@ -1,0 +1,79 @@
+"""The dashboard in a real headless Chromium: tasks appear, change state, and can be failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.control.live import live_server
+from tests.support.serve import status, submit, text_request
+
+pytestmark = pytest.mark.e2e
+WAIT_S = 30
+
+
+def new_task(base_url: str, scenario: str | None = None) -> str:
+    response = submit(base_url, text_request("A red fox in fresh snow"), scenario=scenario)
+    assert response.status_code == 200, response.text
+    task_id: str = response.json()["data"]["taskId"]
+    return task_id
+
+
+def test_dashboard_follows_tasks_and_fails_a_running_one(browser: Any, artifacts: Path,
+                                                          tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait(condition: Callable[[Any], Any], what: str) -> Any:
+        return WebDriverWait(browser, WAIT_S, poll_frequency=0.1).until(condition, what)
+
+    def row_state(task_id: str) -> str | None:
+        rows = browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
+        return rows[0].get_attribute("data-state") if rows else None
+
+    with live_server("--workers", "2", "--pending-ms", "400", "--processing-ms", "1200",
+                     store=tmp_path / "tasks.sqlite3") as server:
+        browser.get(server.url("/_mock/ui"))
+        wait(lambda d: "profile custom" in d.find_element(By.ID, "health").text,
+             "the page never showed the server's health")
+
+        # A task submitted through the API appears, then changes state on its own.
+        done = new_task(server.base_url)
+        first = wait(lambda d: row_state(done), f"task {done} never appeared")
+        assert first in ("pending", "processing", "success")
+        wait(lambda d: row_state(done) == "success", f"task {done} never showed success")
+        thumb = wait(lambda d: d.find_element(By.CSS_SELECTOR,
+                                              f'tr[data-task-id="{done}"] img.thumb'),
+                     "no thumbnail of the result image")
+        wait(lambda d: d.execute_script("return arguments[0].naturalWidth", thumb) == 1024,
+             "the thumbnail never loaded the 1024 px result image")
+
+        # A running task fails when its "fail" button is clicked.
+        stuck = new_task(server.base_url, scenario="stuck")
+        wait(lambda d: row_state(stuck) == "processing", f"task {stuck} never showed processing")
+        browser.find_element(By.CSS_SELECTOR,
+                             f'tr[data-task-id="{stuck}"] button[data-action="failed"]').click()
+        wait(lambda d: row_state(stuck) == "failed", f"task {stuck} never showed failed")
+        outcome = browser.find_element(By.CSS_SELECTOR, f'tr[data-task-id="{stuck}"] td.outcome')
+        assert outcome.text.startswith("CONTENT_VIOLATION")
+        assert status(server.base_url, stuck).json()["data"]["state"] == "failed"
+
+        # The detail panel shows the task's timeline and the requests it saw.
+        browser.find_element(By.CSS_SELECTOR, f'tr[data-task-id="{stuck}"] td.id').click()
+        wait(lambda d: "GET /api/v1/statusTask/flux-2"
+             in d.find_element(By.ID, "detail-requests").text, "no requests in the detail")
+        assert "failed:" in browser.find_element(By.ID, "timeline").text
+
+        browser.save_screenshot(str(artifacts / "dashboard.png"))
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert errors == []
+
+        # Reset asks first, then empties the table.
+        browser.find_element(By.ID, "reset-all").click()
+        browser.switch_to.alert.accept()
+        wait(lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-task-id]"),
+             "the table kept its rows after reset")
+    assert (artifacts / "dashboard.png").stat().st_size > 10_000

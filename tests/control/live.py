@@ -1,0 +1,39 @@
+"""Real `flux2-mock serve` processes for the control plane's tests."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support.serve import ServeProcess
+
+
+@contextmanager
+def live_server(*args: str, store: Path, env: dict[str, str] | None = None
+                ) -> Iterator[ServeProcess]:
+    """Serve for the block; kill the whole process group and close its pipe after."""
+    server = ServeProcess(*args, store=store, env=env).start()
+    try:
+        yield server
+    finally:
+        server.kill()
+        if server.proc is not None and server.proc.stdout is not None:
+            server.proc.stdout.close()
+
+
+def worker_count(server: ServeProcess, wanted: int, timeout: float = 15.0) -> int:
+    """Return how many worker processes the server has, waiting up to `timeout` for `wanted`."""
+    assert server.proc is not None
+    deadline = time.monotonic() + timeout
+    found = 0
+    while time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True,
+                                  text=True, check=False).stdout.split()
+        found = len(children)
+        if found >= wanted:
+            break
+        time.sleep(0.05)
+    return found
