@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag, urljoin
 
 from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import relevance
@@ -20,6 +21,7 @@ from referencing import Registry, Resource
 from .resources import schemas_dir
 
 BASE_URI = "https://flux2-mock.dev/schemas/"
+_LITERAL_KEYWORDS = frozenset({"enum", "const", "default", "examples"})
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,10 @@ class SchemaSet:
     def validator(self, name: str) -> Draft202012Validator:
         """Return a validator for schema file `name`, format checking on."""
         if name not in self._validators:
+            # References inlined once: resolving them on every request was a third of the
+            # cost of a submit (benchmarks/http_throughput.py); the rules are the same.
             self._validators[name] = Draft202012Validator(
-                self.schema(name),
+                inline_refs(self.registry, BASE_URI + name),
                 registry=self.registry,
                 format_checker=Draft202012Validator.FORMAT_CHECKER,
             )
@@ -69,6 +73,31 @@ class SchemaSet:
 
     def is_valid(self, name: str, instance: Any) -> bool:
         return self.validator(name).is_valid(instance)
+
+
+def inline_refs(registry: Registry, uri: str) -> Any:
+    """Return the schema at `uri` with every `$ref` replaced by the schema it points at."""
+    resolver = registry.resolver()
+
+    def walk(node: Any, base: str, depth: int) -> Any:
+        if depth > 32:
+            raise ValueError(f"schema references nest too deep at {base} (a cycle?)")
+        if isinstance(node, list):
+            return [walk(item, base, depth) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: value if key in _LITERAL_KEYWORDS else walk(value, base, depth)
+               for key, value in node.items() if key not in ("$ref", "$id", "$schema")}
+        ref = node.get("$ref")
+        if not isinstance(ref, str):
+            return out
+        target = urljoin(base, ref)
+        inner = walk(resolver.lookup(target).contents, urldefrag(target).url, depth + 1)
+        if isinstance(inner, dict) and not set(inner) & set(out):
+            return {**inner, **out}
+        return {**out, "allOf": [inner, *out.get("allOf", [])]}
+
+    return walk(registry.contents(uri), uri, 0)
 
 
 @cache

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from mock_server.validation import schema_set
 
 from .conftest import SUBMIT, Mock, auth, body
+from .strategies import json_values, request_like
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = sorted((ROOT / "schemas").glob("*.json"))
@@ -113,3 +116,31 @@ def test_every_error_answer_validates_against_error_response(mock: Mock) -> None
         assert response.status_code == answer["code"]
         statuses.add(answer["code"])
     assert statuses == {400, 401, 404, 405, 413, 415}
+
+
+def reference_errors(name: str, instance: Any) -> list[str]:
+    """Errors from a validator that resolves every $ref through the registry (no inlining)."""
+    from jsonschema.exceptions import relevance
+
+    from mock_server.validation import _leaves, describe
+
+    plain = Draft202012Validator(schema_set().schema(name), registry=schema_set().registry,
+                                 format_checker=Draft202012Validator.FORMAT_CHECKER)
+    found = sorted(plain.iter_errors(instance), key=relevance, reverse=True)
+    return sorted({describe(e).message for e in _leaves(found)})
+
+
+@settings(max_examples=300, deadline=None)
+@given(instance=request_like() | json_values(), name=st.sampled_from(
+    ["generate-request.json", "generate-request-strict.json", "status-response.json",
+     "status-failed.json", "callback-success.json", "error-response.json"]))
+def test_inlined_validators_judge_like_the_registry(instance: Any, name: str) -> None:
+    mine = sorted({e.message for e in schema_set().errors(name, instance)})
+    assert mine == reference_errors(name, instance)
+
+
+@pytest.mark.parametrize("name", [p.name for p in SCHEMAS])
+def test_inlined_validators_accept_the_fixtures_like_the_registry(name: str) -> None:
+    for fixture in INDEX:
+        instance = json.loads((FIXTURES / fixture).read_text("utf-8"))
+        assert schema_set().is_valid(name, instance) == (not reference_errors(name, instance))
