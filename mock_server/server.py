@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import sys
 import tempfile
 from dataclasses import replace
@@ -70,7 +71,10 @@ def serve(settings: Settings) -> None:
         scratch = tempfile.mkdtemp(prefix="flux2-mock-")
         settings = replace(settings, store=f"{scratch}/tasks.sqlite3")
         label = f"memory (throwaway file {settings.store_path})"
-    SQLiteStore(settings.store_path).close()  # create the schema once, before workers fork
+    try:
+        SQLiteStore(settings.store_path).close()  # create the schema once, before workers fork
+    except (OSError, sqlite3.Error) as exc:
+        raise SystemExit(f"flux2-mock: cannot use store {settings.store_path}: {exc}") from None
     try:
         MockServer(settings, label).run()
     except SystemExit as exc:

@@ -260,3 +260,19 @@ def test_no_access_log_by_default_and_on_with_the_flag(store: Path) -> None:
         output = "".join(server.output)
         assert ("/api/v1/statusTask" in output) is logged
         assert ("POST /api/v1/generateTask/flux-2" in output) is logged
+
+
+@pytest.mark.parametrize("problem", ["not a database", "parent is a file"])
+def test_unusable_store_stops_with_a_message_naming_it(tmp_path: Path, problem: str) -> None:
+    if problem == "not a database":
+        path = tmp_path / "tasks.sqlite3"
+        path.write_text("this is not SQLite\n", "utf-8")
+    else:
+        (tmp_path / "a-file").write_text("", "utf-8")
+        path = tmp_path / "a-file" / "tasks.sqlite3"
+    done = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", "0",
+                           "--store", str(path)], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 1
+    assert f"flux2-mock: cannot use store {path}: " in done.stderr
+    assert "Traceback" not in done.stderr
