@@ -106,6 +106,12 @@ def register_error_handlers(app: Flask) -> None:
             response.headers["Allow"] = ", ".join(allowed)
         return response
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        # json.loads, copying and validating all recurse: only a hostile body nests this deep.
+        return error_response(400, InvalidRequest.message,
+                              {"error": "the request body is nested too deeply to process"})
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unexpected error")

@@ -167,3 +167,23 @@ def test_arbitrary_json_never_crashes_submit(mock: Mock, payload: Any,
     if response.status_code == 200:
         task_id = response.get_json()["data"]["taskId"]
         assert mock.status(task_id).status_code == 200
+
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000,
+    b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    b'{"request_type":"async","input":{"prompt":"abc","image_urls":' + b"[" * 5000
+    + b"]" * 5000 + b"}}",
+    b'{"request_type":"async","input":{"prompt":"abc","extra":' + b"[" * 900 + b"]" * 900
+    + b"}}",
+])
+def test_deeply_nested_bodies_are_400_not_500(mock: Mock, raw: bytes) -> None:
+    answer = envelope(mock.client.post(SUBMIT, data=raw, headers=JSON), 400)
+    assert answer["data"]["error"] == "the request body is nested too deeply to process"
+    assert mock.submit().status_code == 200  # the worker is none the worse
+
+
+def test_moderately_nested_unknown_fields_are_accepted(mock: Mock) -> None:
+    payload = body()
+    payload["input"]["extra"] = json.loads("[" * 50 + "]" * 50)
+    assert mock.submit(payload).status_code == 200
