@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .backend import Flux2Backend
+from .billing_api import PaidPart
 from .errors import InvalidRequest, UnsupportedMediaType, envelope
 from .images import MIMETYPE
 
@@ -17,6 +18,18 @@ bp = Blueprint("api", __name__)
 def backend() -> Flux2Backend:
     backend: Flux2Backend = current_app.extensions["flux2_mock"].backend
     return backend
+
+
+def paid() -> PaidPart:
+    part: PaidPart = current_app.extensions["flux2_mock"].paid
+    return part
+
+
+def prompt_of(body: Any) -> str | None:
+    """Return the request's prompt when it has one (its [mock:...] marker may ask a fault)."""
+    params = body.get("input") if isinstance(body, dict) else None
+    prompt = params.get("prompt") if isinstance(params, dict) else None
+    return prompt if isinstance(prompt, str) else None
 
 
 def ok(data: dict[str, Any]) -> Response:
@@ -46,10 +59,18 @@ def generate_task(model: str) -> Response:
     service = backend()
     api_key = service.authenticate(request.headers.get("Authorization"))
     service.check_model(model)
-    record = service.submit(api_key=api_key, body=json_body(),
-                            scenario_header=request.headers.get("X-Mock-Scenario"),
-                            base_url=request.host_url)
-    return ok({"taskId": record.task_id})
+    body = json_body()
+    header = request.headers.get("X-Mock-Scenario")
+
+    def submit() -> Response:
+        record = service.submit(api_key=api_key, body=body, scenario_header=header,
+                                base_url=request.host_url)
+        return ok({"taskId": record.task_id})
+
+    part, prompt = paid(), prompt_of(body)
+    if part.engaged(api_key, header, prompt):  # limits or faults: see billing_api
+        return part.answer(api_key, header, prompt, submit)
+    return submit()
 
 
 @bp.get("/api/v1/statusTask/<model>")
@@ -57,7 +78,15 @@ def status_task(model: str) -> Response:
     service = backend()
     api_key = service.authenticate(request.headers.get("Authorization"))
     service.check_model(model)
-    return ok(service.status(api_key=api_key, task_id=request.args.get("taskId")))
+    header = request.headers.get("X-Mock-Scenario")
+
+    def status() -> Response:
+        return ok(service.status(api_key=api_key, task_id=request.args.get("taskId")))
+
+    part = paid()
+    if part.engaged(api_key, header):  # only fault tokens of the header matter here
+        return part.answer(api_key, header, None, status)
+    return status()
 
 
 @bp.get("/output/<task_id>/<int:index>.jpg")

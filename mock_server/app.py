@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from .backend import Flux2Backend
+from .billing_api import PaidPart, build_paid_part
 from .clock import Clock, SharedOffsetClock
 from .errors import register_error_handlers
 from .metrics import Metrics, instrument, note_route, open_metrics
@@ -26,6 +27,7 @@ class MockState:
     store: TaskStore
     clock: Clock
     backend: Flux2Backend
+    paid: PaidPart | None = None
     runtime: Runtime | None = None
     metrics: Metrics | None = None
 
@@ -71,9 +73,13 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.extensions["flux2_mock"] = MockState(settings, store, clock,
                                              Flux2Backend(settings, store, clock))
     register_error_handlers(app)
-    from . import api, control
+    state = app.extensions["flux2_mock"]
+    state.paid = build_paid_part(settings, store, clock, seed=state.backend.seed)
+    state.backend.admission = state.paid.admission
+    from . import api, billing_api, control
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(billing_api.bp)
     app.register_blueprint(control.bp)
     _add_control_plane(app, app.extensions["flux2_mock"])
     return app

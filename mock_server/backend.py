@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from . import images, scenarios
 from .clock import Clock
+from .credits import Admission
 from .errors import InvalidRequest, NotFound, ResultExpired, TaskNotFound, Unauthorized
 from .lifecycle import Outcome, TaskPlan, status_at
 from .profiles import TimingProfile, get_profile
@@ -70,6 +71,8 @@ class Flux2Backend:
         self.store = store
         self.clock = clock
         self.runtime = runtime
+        # Plans and credits (set by create_app); None admits every task unchecked.
+        self.admission: Admission | None = None
         self.seed = str(settings.seed) if settings.seed is not None else os.urandom(8).hex()
         self.models = frozenset({MODEL_ID, *settings.model_aliases})
         self._keys = tuple(k.encode() for k in settings.api_keys)
@@ -126,6 +129,8 @@ class Flux2Backend:
                               base_url, width, height,
                               {k: v for k, v in vars(scenario).items() if v is not None})
 
+        if self.admission is not None and self.admission.applies(api_key):
+            return self.admission.create(api_key, request["input"], build)
         return self.store.create_task(build)
 
     def status(self, *, api_key: str, task_id: str | None) -> dict[str, Any]:

@@ -33,6 +33,12 @@ def main() -> None:
 @click.option("--api-key", "api_keys", multiple=True, help="Accepted API key (repeatable).")
 @click.option("--failure-rate", type=float, help="Share of tasks that fail, 0 to 1. [default: 0]")
 @click.option("--access-log/--no-access-log", default=None, help="Log one line per request.")
+@click.option("--plan", "key_plans", multiple=True, metavar="KEY=PLAN",
+              help="Rate-limit plan of a key: free, pro or unlimited (repeatable).")
+@click.option("--balance", "key_balances", multiple=True, metavar="KEY=USD",
+              help="Starting credit balance of a key, or 'unlimited' (repeatable).")
+@click.option("--fault-rate", type=float,
+              help="Share of API requests answered with a server fault, 0 to 1. [default: 0]")
 @click.option("--admin-token", help="Bearer token the control plane /_mock/ requires; "
               "needed when --host is not a loopback address.")
 def serve(**options: Any) -> None:
@@ -40,8 +46,9 @@ def serve(**options: Any) -> None:
     from .server import serve as run_server
 
     config_file = options.pop("config_file")
-    if not options["api_keys"]:
-        options.pop("api_keys")
+    for name in ("api_keys", "key_plans", "key_balances"):
+        if not options[name]:  # an empty repeatable flag must not replace the config's list
+            options.pop(name)
     try:
         settings = load_settings(config_file=config_file, overrides=options)
     except SettingsError as exc:

@@ -27,6 +27,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "fail_code_vocabulary": ("legacy", "current"),
     "failure_callback_envelope": ("flux-2", "webhooks"),
     "error_status": ("http", "200"),
+    "insufficient_credits_form": ("402", "400", "task"),
 }
 
 
@@ -66,6 +67,15 @@ class Settings:
     max_body_bytes: int = 1_048_576
     error_status: str = "http"
     access_log: bool = False
+    # The paid part (docs/paid-and-faults.md): plans and balances per key as KEY=VALUE,
+    # the form an exhausted balance takes, and server faults drawn at a rate under `seed`.
+    key_plans: tuple[str, ...] = ()
+    default_plan: str = "unlimited"
+    key_balances: tuple[str, ...] = ()
+    default_balance: float | None = None
+    insufficient_credits_form: str = "402"
+    fault_rate: float = 0.0
+    fault_kinds: tuple[str, ...] = ("http=500", "http=503", "close", "truncate", "malformed")
     # The control plane under /_mock/ (docs/control-plane.md): open on loopback unless a token
     # is set; bound to any other address a token is required.
     admin_token: str = ""
@@ -93,6 +103,11 @@ class Settings:
         for name in ("port", "workers", "result_url_ttl_s", "max_body_bytes"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
+        from .billing_api import check_paid_settings  # late: reads data files
+        try:
+            check_paid_settings(self)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
         from .profiles import get_profile  # late: profiles reads data files
         try:
             get_profile(self.profile)
