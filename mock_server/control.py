@@ -11,13 +11,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from . import __version__, scenarios
+from . import __version__, control_sources, scenarios
 from .api import json_body
 from .backend import profile_of
 from .control_tasks import (
     TaskConflict,
     TaskFilter,
     count_by_state,
+    every_task,
     field_error,
     find_tasks,
     forced_plan,
@@ -132,9 +133,7 @@ def _requests_seen(task_id: str) -> list[dict[str, Any]] | None:
 
 
 def _callbacks_of(task_id: str) -> list[dict[str, Any]] | None:
-    from . import control_sources
-
-    return control_sources.callback_attempts(state(), task_id)
+    return control_sources.callback_deliveries(state(), task_id)
 
 
 @bp.post("/tasks/<task_id>/force")
@@ -147,9 +146,7 @@ def force(task_id: str) -> Response:
     plan = forced_plan(record.plan, now, outcome, fail_code,
                        mock.settings.fail_code_vocabulary)
     mock.store.replace_plan(task_id, plan)
-    from . import control_sources
-
-    control_sources.plan_changed(mock, task_id)
+    control_sources.plan_changed(mock)
     updated = _record(task_id)
     return jsonify({**summary(updated, now), "now": now, "plan": plan_dict(updated.plan),
                     "timeline": timeline(updated.plan, now)})
@@ -279,9 +276,8 @@ def journal() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    from . import control_sources
-
     mock = state()
-    text = exposition(mock.metrics.combined(), count_by_state(mock.store, mock.clock.now_ms()),
-                      control_sources.callback_outcomes(mock))
+    tasks = list(every_task(mock.store))
+    text = exposition(mock.metrics.combined(), count_by_state(tasks, mock.clock.now_ms()),
+                      control_sources.callback_outcomes(mock, tasks))
     return Response(text, mimetype="text/plain", content_type="text/plain; version=0.0.4")

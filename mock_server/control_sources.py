@@ -1,4 +1,4 @@
-"""What the control plane reads from the mock's optional parts: the callback sender.
+"""What the control plane reads from the mock's optional parts: the callback dispatcher.
 
 Each function answers None when the part is absent, so the control plane works
 with or without it.
@@ -6,28 +6,52 @@ with or without it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from .store import TaskRecord
 
-def callback_attempts(mock: Any, task_id: str) -> list[dict[str, Any]] | None:
-    """Return the task's callback delivery attempts, oldest first, or None without a sender."""
-    outbox = getattr(mock, "outbox", None)
-    attempts = getattr(outbox, "attempts", None)
-    if not callable(attempts):
+# How a callback attempt ended, as /_mock/metrics counts it.
+OUTCOMES = ("delivered", "rejected", "unreachable")
+
+
+def _dispatcher(mock: Any) -> Any:
+    return getattr(mock, "dispatcher", None)
+
+
+def callback_deliveries(mock: Any, task_id: str) -> list[dict[str, Any]] | None:
+    """Return the task's callback deliveries, each with its attempts; None without callbacks."""
+    dispatcher = _dispatcher(mock)
+    if dispatcher is None:
         return None
-    return [a if isinstance(a, dict) else a.as_dict() for a in attempts(task_id)]
+    return [delivery.as_json() for delivery in dispatcher.journal(task_id)]
 
 
-def callback_outcomes(mock: Any) -> dict[str, int] | None:
-    """Return callback attempts counted by outcome, or None without a sender."""
-    outbox = getattr(mock, "outbox", None)
-    counts = getattr(outbox, "attempt_counts", None)
-    return dict(counts()) if callable(counts) else None
+def attempt_outcome(attempt: dict[str, Any]) -> str:
+    """Name how one attempt ended: the receiver said 200, said something else, or never said."""
+    status = attempt.get("status")
+    if status == 200:
+        return "delivered"
+    return "unreachable" if status is None else "rejected"
 
 
-def plan_changed(mock: Any, task_id: str) -> None:
-    """Tell the callback sender that a task's plan changed (its callback may be due now)."""
-    outbox = getattr(mock, "outbox", None)
-    hook = getattr(outbox, "plan_changed", None)
-    if callable(hook):
-        hook(task_id)
+def callback_outcomes(mock: Any, tasks: Iterable[TaskRecord]) -> dict[str, int] | None:
+    """Return the callback attempts made for `tasks`, counted by outcome; None without callbacks."""
+    dispatcher = _dispatcher(mock)
+    if dispatcher is None:
+        return None
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for record in tasks:
+        if record.request.get("request_type") != "callback":
+            continue
+        for delivery in dispatcher.journal(record.task_id):
+            for attempt in delivery.attempts:
+                counts[attempt_outcome(attempt.as_json())] += 1
+    return counts
+
+
+def plan_changed(mock: Any) -> None:
+    """Wake the callback dispatcher: a forced task's callback may be due now."""
+    dispatcher = _dispatcher(mock)
+    if dispatcher is not None:
+        dispatcher.notify()

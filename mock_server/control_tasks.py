@@ -6,6 +6,7 @@ Everything here is pure: a record or plan and the time in, data out.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -168,14 +169,20 @@ def find_tasks(store: TaskStore, where: TaskFilter, now_ms: int, *, after_seq: i
     return page[:limit], (page[limit - 1].seq if len(page) > limit else None)
 
 
-def count_by_state(store: TaskStore, now_ms: int) -> dict[str, int]:
-    """Return how many stored tasks are in each state now (stuck tasks count as processing)."""
-    counts: dict[str, int] = dict.fromkeys(STATES, 0)
+def every_task(store: TaskStore, page_size: int = 1000) -> Iterator[TaskRecord]:
+    """Yield every stored task, oldest first, a page at a time."""
     cursor = 0
     while True:
-        rows = store.list_tasks(limit=1000, after_seq=cursor)
-        for row in rows:
-            counts[state_at(row.plan, now_ms)] += 1
-        if len(rows) < 1000:
-            return counts
+        rows = store.list_tasks(limit=page_size, after_seq=cursor)
+        yield from rows
+        if len(rows) < page_size:
+            return
         cursor = rows[-1].seq
+
+
+def count_by_state(tasks: Iterable[TaskRecord], now_ms: int) -> dict[str, int]:
+    """Return how many of `tasks` are in each state now (stuck tasks count as processing)."""
+    counts: dict[str, int] = dict.fromkeys(STATES, 0)
+    for record in tasks:
+        counts[state_at(record.plan, now_ms)] += 1
+    return counts

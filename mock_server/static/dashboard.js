@@ -115,10 +115,19 @@ function renderTasks(page) {
 // -- detail, callbacks, conformance ----------------------------------------------------
 
 function attemptText(a) {
-  const what = a.outcome || (a.status ? `HTTP ${a.status}` : a.error || "");
-  const when = a.time || a.sentAt || a.at;
-  return [`#${a.attempt ?? "?"}`, when ? time(when) : "", what, a.error && a.outcome ? a.error : "",
-          a.latencyMs != null ? `${a.latencyMs} ms` : ""].filter(Boolean).join("  ");
+  const answer = a.status != null ? `HTTP ${a.status}` : `no answer: ${a.error}`;
+  return `attempt ${a.attempt} at ${time(a.time)} → ${answer} (${a.latencyMs} ms)`;
+}
+
+// One line per delivery, then one per attempt: "delivery 1 (completion) delivered".
+function deliveryLines(deliveries, prefix) {
+  const lines = [];
+  for (const d of deliveries || []) {
+    const due = d.dueTime ? `, next try ${time(d.dueTime)}` : "";
+    lines.push(`${prefix}delivery ${d.delivery} (${d.reason}) ${d.state}${due}`);
+    for (const a of d.attempts) lines.push(`${prefix}  ${attemptText(a)}`);
+  }
+  return lines;
 }
 
 function fillList(list, items, render, empty) {
@@ -140,7 +149,7 @@ async function renderDetail() {
   fillList($("detail-requests"), task.requests,
     (r) => `${time(r.time)} ${r.method} ${r.path} → ${r.status}${r.state ? " " + r.state : ""}`,
     task.requests === null ? "no request journal on this server" : "none");
-  fillList($("detail-callbacks"), task.callbacks, attemptText,
+  fillList($("detail-callbacks"), task.callbacks && deliveryLines(task.callbacks, ""), (l) => l,
     task.callbacks === null ? "no callback sender on this server"
       : task.callbackUrl ? "none yet" : "not a callback task");
 }
@@ -150,8 +159,8 @@ async function renderCallbacks(tasks) {
   const lines = [];
   for (const task of withCallbacks) {
     const full = await call("GET", `/_mock/tasks/${encodeURIComponent(task.taskId)}`);
-    for (const attempt of full.callbacks || []) lines.push(`${task.taskId} ${attemptText(attempt)}`);
-    if (!(full.callbacks || []).length) lines.push(`${task.taskId} → ${task.callbackUrl}: no attempt yet`);
+    const mine = deliveryLines(full.callbacks, `${task.taskId} `);
+    lines.push(...(mine.length ? mine : [`${task.taskId} → ${task.callbackUrl}: not due yet`]));
   }
   fillList($("callback-list"), lines, (line) => line, "none yet");
 }
