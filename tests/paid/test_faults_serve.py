@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from werkzeug.serving import make_server
 
+from mock_server import create_app
 from tests.paid.conftest import running
 from tests.support.serve import ServeProcess, auth, status, submit, text_request
 
@@ -147,3 +150,22 @@ def test_a_fault_rate_under_a_seed_gives_the_same_faults_on_every_run() -> None:
     faulted = [n for n, kind in enumerate(first) if kind not in normal]
     assert 1 <= len(faulted) <= 12, first  # about 10 % of 40
     assert set(first) - normal <= {"http 500", "http 503", "closed", "truncated", "malformed"}
+
+
+def test_close_and_truncate_also_work_under_werkzeugs_server() -> None:
+    """`flask run` and other werkzeug-served set-ups drop and cut connections the same way."""
+    app = create_app({"store": "memory", "profile": "instant"})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with pytest.raises(requests.ConnectionError):
+            submit(base_url, text_request(), scenario="close")
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            submit(base_url, text_request(), scenario="truncate")
+        assert submit(base_url, text_request()).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
