@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import sys
@@ -37,7 +38,7 @@ class MockServer(BaseApplication):
         options: dict[str, Any] = {
             "bind": bind_address(s.host, s.port),
             "workers": s.workers,
-            "worker_class": "sync",
+            "worker_class": "mock_server.http_worker.JsonErrorWorker",
             "accesslog": "-" if s.access_log else None,
             "errorlog": "-",
             "loglevel": "info" if s.access_log else "warning",
@@ -66,6 +67,7 @@ class MockServer(BaseApplication):
 def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM; a `memory` store lives in a temporary file removed after."""
     scratch = label = None
+    master_pid = os.getpid()
     if settings.store_path == "memory":
         # Worker processes cannot share a dict: a throwaway SQLite file stands in for memory.
         scratch = tempfile.mkdtemp(prefix="flux2-mock-")
@@ -81,6 +83,8 @@ def serve(settings: Settings) -> None:
         if exc.code not in (0, None):
             raise
     finally:
-        if scratch:
+        # Workers are forked inside run() and leave through this frame too: only the master
+        # may remove the throwaway store, or a worker's exit pulls it from under the others.
+        if scratch and os.getpid() == master_pid:
             shutil.rmtree(scratch, ignore_errors=True)
     sys.stdout.flush()

@@ -187,3 +187,16 @@ def test_moderately_nested_unknown_fields_are_accepted(mock: Mock) -> None:
     payload = body()
     payload["input"]["extra"] = json.loads("[" * 50 + "]" * 50)
     assert mock.submit(payload).status_code == 200
+
+
+def test_server_level_errors_are_whole_json_responses() -> None:
+    from mock_server.http_worker import json_error
+
+    raw = json_error("HTTP/1.1 414 URI Too Long", "Request Line is too large (8192 > 4094)")
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 414 URI Too Long\r\n")
+    assert b"Content-Type: application/json" in head
+    assert f"Content-Length: {len(payload)}".encode() in head
+    assert json.loads(payload) == {"code": 414, "message": "URI Too Long",
+                                   "data": {"error": "Request Line is too large (8192 > 4094)"}}
+    assert json.loads(json_error("garbled", "x").partition(b"\r\n\r\n")[2])["code"] == 400

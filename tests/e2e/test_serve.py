@@ -276,3 +276,63 @@ def test_unusable_store_stops_with_a_message_naming_it(tmp_path: Path, problem: 
     assert done.returncode == 1
     assert f"flux2-mock: cannot use store {path}: " in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def raw_exchange(base_url: str, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send raw bytes; return the status line, headers and body of the answer."""
+    parts = urlsplit(base_url)
+    with socket.create_connection((str(parts.hostname), int(parts.port or 80)),
+                                  timeout=10) as sock:
+        sock.sendall(request)
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return lines[0], headers, body
+
+
+@pytest.mark.parametrize(("request_bytes", "status", "words"), [
+    (b"GET /api/v1/statusTask/flux-2?taskId=" + b"x" * 10_000 + b" HTTP/1.1\r\n\r\n",
+     414, "Request Line is too large"),
+    (b"GET /_mock/health HTTP/1.1\r\nX-Big: " + b"y" * 10_000 + b"\r\n\r\n",
+     431, "limit request headers"),
+    (b"GARBAGE\r\n\r\n", 400, "Invalid HTTP request line"),
+    (b"GET / HTTP/9.9\r\n\r\n", 400, "HTTP"),
+])
+def test_requests_the_server_cannot_parse_get_json_envelopes(
+        store: Path, request_bytes: bytes, status: int, words: str) -> None:
+    with serving("--profile", "instant", store=store) as server:
+        status_line, headers, body = raw_exchange(server.base_url, request_bytes)
+        assert status_line.startswith(f"HTTP/1.1 {status} ")
+        assert headers["Content-Type"] == "application/json"
+        assert int(headers["Content-Length"]) == len(body)
+        answer = json.loads(body)
+        assert answer["code"] == status and answer["message"]
+        assert words in answer["data"]["error"]
+        assert "<html" not in body.decode().lower()
+        assert requests.get(server.url("/_mock/health"), timeout=10).ok
+
+
+def test_memory_store_survives_a_worker_restart() -> None:
+    """A worker that exits must not take the throwaway store with it (it did once)."""
+    server = ServeProcess("--profile", "instant", "--store", "memory").start()
+    try:
+        task_id = submit(server.base_url, text_request()).json()["data"]["taskId"]
+        first = worker_pids(server)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGTERM)  # gunicorn replaces a worker that leaves
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            now = worker_pids(server)
+            if len(now) == 2 and first[0] not in now:
+                break
+            time.sleep(0.05)
+        assert first[0] not in worker_pids(server)
+        for _ in range(6):  # new connections: both the old and the new worker answer
+            assert status(server.base_url, task_id).json()["data"]["state"] == "success"
+        assert submit(server.base_url, text_request()).status_code == 200
+    finally:
+        assert server.stop() == 0
+    assert "unable to open database file" not in "".join(server.output)
