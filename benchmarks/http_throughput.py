@@ -18,7 +18,8 @@ from .load import LoadResult, Request, ensure_wrk, run_load
 from .servers import running
 
 CONNECTIONS = 32
-SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 WARMUP_SECONDS = 1.0
 KEY = "bench-key"
 AUTH = f"Bearer {KEY}"
@@ -27,6 +28,8 @@ SUBMIT_BODY = json.dumps({"request_type": "async", "input": {
     "aspect_ratio": "1:1", "resolution": "1K"}})
 TARGETS = {"status": 0.8, "submit": 0.5}
 P99_TARGET_MS = 25.0
+LABELS = {"status": "mock status GET", "submit": "mock submit POST",
+          "minimal": "minimal app GET"}
 
 
 def _submit_one(base_url: str) -> str:
@@ -38,51 +41,67 @@ def _submit_one(base_url: str) -> str:
     return task_id
 
 
-def _measure(name: str, request: Request, wrk: str | None) -> LoadResult:
-    run_load(request, connections=CONNECTIONS, seconds=WARMUP_SECONDS, wrk=wrk)
-    result = run_load(request, connections=CONNECTIONS, seconds=SECONDS, wrk=wrk)
-    print(f"  {name:<16} {result.rps:>9.0f} req/s   p50 {result.p50_ms:6.2f} ms   "
-          f"p99 {result.p99_ms:6.2f} ms   errors {result.errors}", flush=True)
-    return result
-
-
 def run() -> None:
     """Load the mock and the minimal app; print req/s, p50, p99 and the ratios to the targets."""
     wrk = ensure_wrk()
     tool = wrk or "Python threads + http.client (wrk not available)"
-    print(f"load generator: {tool}; {CONNECTIONS} connections, {SECONDS:g} s per run "
-          f"after {WARMUP_SECONDS:g} s warm-up; servers: gunicorn, 2 sync workers, 127.0.0.1",
-          flush=True)
-    results: dict[str, LoadResult] = {}
+    print(f"load generator: {tool}; {CONNECTIONS} connections, {ROUNDS} rounds of {SECONDS:g} s "
+          f"per target (after {WARMUP_SECONDS:g} s warm-up), interleaved so that noise from "
+          f"other work on the machine hits every target alike; servers: gunicorn, 2 sync "
+          f"workers, 127.0.0.1; load average before: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory(prefix="flux2-bench-store-") as scratch:
         store = str(Path(scratch) / "tasks.sqlite3")
         mock_cmd = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--workers",
                     "2", "--profile", "instant", "--store", store, "--api-key", KEY]
-        with running(mock_cmd, health_path="/_mock/health") as base_url:
-            task_id = _submit_one(base_url)
-            results["status"] = _measure("mock status GET", Request(
-                f"{base_url}/api/v1/statusTask/flux-2?taskId={task_id}",
-                authorization=AUTH), wrk)
-            results["submit"] = _measure("mock submit POST", Request(
-                f"{base_url}/api/v1/generateTask/flux-2", method="POST", body=SUBMIT_BODY,
-                authorization=AUTH), wrk)
-    minimal_cmd = [sys.executable, "-m", "benchmarks.minimal_app", "--port", "0"]
-    with running(minimal_cmd, health_path="/ping") as base_url:
-        results["minimal"] = _measure("minimal app GET", Request(f"{base_url}/ping"), wrk)
-    _report(results)
+        minimal_cmd = [sys.executable, "-m", "benchmarks.minimal_app", "--port", "0"]
+        with running(mock_cmd, health_path="/_mock/health") as mock_url, \
+                running(minimal_cmd, health_path="/ping") as minimal_url:
+            task_id = _submit_one(mock_url)
+            requests = {
+                "status": Request(f"{mock_url}/api/v1/statusTask/flux-2?taskId={task_id}",
+                                  authorization=AUTH),
+                "submit": Request(f"{mock_url}/api/v1/generateTask/flux-2", method="POST",
+                                  body=SUBMIT_BODY, authorization=AUTH),
+                "minimal": Request(f"{minimal_url}/ping"),
+            }
+            for request in requests.values():
+                run_load(request, connections=CONNECTIONS, seconds=WARMUP_SECONDS, wrk=wrk)
+            rounds: dict[str, list[LoadResult]] = {name: [] for name in requests}
+            for number in range(1, ROUNDS + 1):
+                for name, request in requests.items():
+                    result = run_load(request, connections=CONNECTIONS, seconds=SECONDS,
+                                      wrk=wrk)
+                    rounds[name].append(result)
+                    print(f"  round {number}  {LABELS[name]:<17} {result.rps:>7.0f} req/s   "
+                          f"p50 {result.p50_ms:6.2f} ms   p99 {result.p99_ms:6.2f} ms   "
+                          f"errors {result.errors}", flush=True)
+    _report(rounds)
 
 
-def _report(results: dict[str, LoadResult]) -> None:
-    baseline = results["minimal"].rps
-    print("  ratios to the minimal app:")
+def _median(results: list[LoadResult]) -> LoadResult:
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def _report(rounds: dict[str, list[LoadResult]]) -> None:
+    print("  median of the rounds:")
+    medians = {name: _median(results) for name, results in rounds.items()}
+    for name, result in medians.items():
+        print(f"    {LABELS[name]:<17} {result.rps:>7.0f} req/s   p50 {result.p50_ms:6.2f} ms   "
+              f"p99 {result.p99_ms:6.2f} ms")
+    print("  ratios to the minimal app (per round, then of the medians):")
+    baseline = medians["minimal"].rps
     for name, target in TARGETS.items():
-        ratio = results[name].rps / baseline if baseline else 0.0
+        per_round = [r.rps / m.rps for r, m in zip(rounds[name], rounds["minimal"], strict=True)
+                     if m.rps]
+        ratio = medians[name].rps / baseline if baseline else 0.0
         verdict = "meets" if ratio >= target else "MISSES"
-        print(f"    {name:<7} {ratio:5.2f}x  (target >= {target}x: {verdict})")
-    for name, result in results.items():
+        print(f"    {name:<7} {' '.join(f'{x:.2f}' for x in per_round)}  ->  {ratio:.2f}x  "
+              f"(target >= {target}x: {verdict})")
+    for name, result in medians.items():
         verdict = "meets" if result.p99_ms <= P99_TARGET_MS else "MISSES"
         print(f"    {name:<7} p99 {result.p99_ms:6.2f} ms  (target <= {P99_TARGET_MS:g} ms: "
               f"{verdict})")
-    failed = sum(r.errors for r in results.values())
+    failed = sum(r.errors for results in rounds.values() for r in results)
     if failed:
         print(f"  WARNING: {failed} requests failed or answered an error status")
