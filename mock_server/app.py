@@ -11,6 +11,7 @@ from flask import Flask
 from .backend import Flux2Backend
 from .billing_api import PaidPart, build_paid_part
 from .clock import Clock, SharedOffsetClock
+from .dispatcher import Dispatcher, build_dispatcher
 from .errors import register_error_handlers
 from .metrics import Metrics, instrument, note_route, open_metrics
 from .runtime import Runtime, open_runtime
@@ -30,6 +31,7 @@ class MockState:
     paid: PaidPart | None = None
     runtime: Runtime | None = None
     metrics: Metrics | None = None
+    dispatcher: Dispatcher | None = None
 
 
 def open_store(path: str) -> TaskStore:
@@ -82,4 +84,15 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.register_blueprint(billing_api.bp)
     app.register_blueprint(control.bp)
     _add_control_plane(app, app.extensions["flux2_mock"])
+    _add_callbacks(app, app.extensions["flux2_mock"])
     return app
+
+
+def _add_callbacks(app: Flask, state: MockState) -> None:
+    """Give the app its callback dispatcher (docs/callbacks.md) and the journal's endpoints."""
+    from . import callback_api
+
+    state.dispatcher = build_dispatcher(state.settings, state.store, state.clock,
+                                        state.backend.profile)
+    state.backend.submitted.append(state.dispatcher.task_submitted)
+    app.register_blueprint(callback_api.bp)

@@ -9,9 +9,11 @@ import json
 import os
 import random
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 from . import images, scenarios
+from .callbacks import private_reason
 from .clock import Clock
 from .credits import Admission
 from .errors import InvalidRequest, NotFound, ResultExpired, TaskNotFound, Unauthorized
@@ -73,6 +75,8 @@ class Flux2Backend:
         self.runtime = runtime
         # Plans and credits (set by create_app); None admits every task unchecked.
         self.admission: Admission | None = None
+        # Called with each accepted task (the callback dispatcher wakes on callback-mode ones).
+        self.submitted: list[Callable[[TaskRecord], None]] = []
         self.seed = str(settings.seed) if settings.seed is not None else os.urandom(8).hex()
         self.models = frozenset({MODEL_ID, *settings.model_aliases})
         self._keys = tuple(k.encode() for k in settings.api_keys)
@@ -116,6 +120,7 @@ class Flux2Backend:
                base_url: str) -> TaskRecord:
         """Validate a generation request, fix the task's plan, and store it."""
         request = self._validated(body)
+        self._check_callback_url(request)
         scenario = self._scenario(scenario_header, request["input"]["prompt"])
         queued = self.runtime.take_scenario(api_key) if self.runtime is not None else None
         if queued is not None:  # the control plane's queue outranks the request's own tokens
@@ -130,8 +135,12 @@ class Flux2Backend:
                               {k: v for k, v in vars(scenario).items() if v is not None})
 
         if self.admission is not None and self.admission.applies(api_key):
-            return self.admission.create(api_key, request["input"], build)
-        return self.store.create_task(build)
+            record = self.admission.create(api_key, request["input"], build)
+        else:
+            record = self.store.create_task(build)
+        for listener in self.submitted:
+            listener(record)
+        return record
 
     def status(self, *, api_key: str, task_id: str | None) -> dict[str, Any]:
         """Return the task's documented `data` object as of now."""
@@ -171,6 +180,16 @@ class Flux2Backend:
         for name, value in defaults.items():
             request["input"].setdefault(name, value)
         return request
+
+    def _check_callback_url(self, request: dict[str, Any]) -> None:
+        url = request.get("callback_url")
+        reason = private_reason(str(url)) if url and self.settings.callback_reject_private \
+            else None
+        if reason:
+            message = (f"callback_url must be publicly reachable: {reason} "
+                       f"(callback_reject_private is on)")
+            raise InvalidRequest(message, data={"errors": [
+                {"field": "callback_url", "rule": "public", "message": message}]})
 
     def _scenario(self, header: str | None, prompt: str) -> scenarios.Scenario:
         try:

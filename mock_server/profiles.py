@@ -29,6 +29,9 @@ class TimingProfile:
     pending: Span
     processing: Span
     time_scale: float
+    # Callback retries (docs/callbacks.md): waits between attempts and the attempt time-out.
+    callback_retry_ms: tuple[int, ...] = (30_000, 120_000, 600_000)
+    callback_timeout_ms: int = 30_000
 
     def with_overrides(self, pending_ms: int | None, processing_ms: int | None) -> TimingProfile:
         """Return this profile with fixed durations where given (a custom profile)."""
@@ -38,7 +41,8 @@ class TimingProfile:
         processing = self.processing if processing_ms is None else Span(processing_ms)
         real_total = 25_000
         scale = (pending.mean_ms + processing.mean_ms) / real_total
-        return TimingProfile("custom", pending, processing, scale)
+        return TimingProfile("custom", pending, processing, scale, self.callback_retry_ms,
+                             self.callback_timeout_ms)
 
 
 def profile_names() -> list[str]:
@@ -56,4 +60,7 @@ def get_profile(name: str) -> TimingProfile:
         pending=Span(*entry["pending"]),
         processing=Span(*entry["processing"]),
         time_scale=float(entry["time_scale"]),
+        callback_retry_ms=tuple(int(ms) for ms in entry.get("callback_retry_ms",
+                                                             (30_000, 120_000, 600_000))),
+        callback_timeout_ms=int(entry.get("callback_timeout_ms", 30_000)),
     )

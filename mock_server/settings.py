@@ -27,6 +27,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "fail_code_vocabulary": ("legacy", "current"),
     "failure_callback_envelope": ("flux-2", "webhooks"),
     "error_status": ("http", "200"),
+    "callback_dispatch": ("auto", "thread", "manual"),
     "insufficient_credits_form": ("402", "400", "task"),
 }
 
@@ -83,6 +84,14 @@ class Settings:
     # CIDRs; empty = any), and whether submit rejects loopback/private callback URLs.
     callback_allowed_hosts: tuple[str, ...] = ()
     callback_reject_private: bool = False
+    # Seconds between delivery attempts and per attempt (default: the profile's; `realistic`
+    # is apixo's 30,120,600 and 30 s), retries before a delivery is abandoned, and whether a
+    # background thread delivers (`auto`: unless the clock is virtual) or tests call
+    # `dispatcher.deliver_due()` (`manual`).
+    callback_retry_s: tuple[str, ...] | None = None
+    callback_timeout_s: float | None = None
+    callback_max_retries: int = 3
+    callback_dispatch: str = "auto"
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -106,6 +115,11 @@ class Settings:
         from .billing_api import check_paid_settings  # late: reads data files
         try:
             check_paid_settings(self)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from None
+        from .callbacks import check_callback_settings  # late: callbacks imports the package
+        try:
+            check_callback_settings(self)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
         from .profiles import get_profile  # late: profiles reads data files
