@@ -7,4 +7,5 @@ from __future__ import annotations
 
 SECTIONS: list[str] = [
     "benchmarks.http_throughput",
+    "benchmarks.callbacks",
 ]
