@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import relevance
 from referencing import Registry, Resource
 
+from .fastcheck import Check, compile_check
 from .resources import schemas_dir
 
 BASE_URI = "https://flux2-mock.dev/schemas/"
@@ -47,6 +48,7 @@ class SchemaSet:
             resources.append((BASE_URI + path.name, Resource.from_contents(contents)))
         self.registry: Registry = Registry().with_resources(resources).crawl()
         self._validators: dict[str, Draft202012Validator] = {}
+        self._fast: dict[str, Check | None] = {}
 
     def names(self) -> list[str]:
         return sorted(p.name for p in self.folder.glob("*.json"))
@@ -66,13 +68,23 @@ class SchemaSet:
             )
         return self._validators[name]
 
+    def fast_check(self, name: str) -> Check | None:
+        """Return the compiled yes/no check of schema `name`, or None where there is none."""
+        if name not in self._fast:
+            self._fast[name] = compile_check(inline_refs(self.registry, BASE_URI + name))
+        return self._fast[name]
+
     def errors(self, name: str, instance: Any) -> list[FieldError]:
         """Return every rule `instance` breaks, most relevant first."""
+        fast = self.fast_check(name)
+        if fast is not None and fast(instance):
+            return []
         found = sorted(self.validator(name).iter_errors(instance), key=relevance, reverse=True)
         return _dedupe(describe(e) for e in _leaves(found))
 
     def is_valid(self, name: str, instance: Any) -> bool:
-        return self.validator(name).is_valid(instance)
+        fast = self.fast_check(name)
+        return fast(instance) if fast is not None else self.validator(name).is_valid(instance)
 
 
 def inline_refs(registry: Registry, uri: str) -> Any:
