@@ -126,6 +126,11 @@ def _one_of(subs: list[Any]) -> Check:
     return lambda v: sum(1 for c in checks if c(v)) == 1
 
 
+def _if(condition: Any, then: Any, otherwise: Any) -> Check:
+    test, when_true, when_false = _compile(condition), _compile(then), _compile(otherwise)
+    return lambda v: when_true(v) if test(v) else when_false(v)
+
+
 def _length(v: Any) -> int:
     return len(v)
 
@@ -162,10 +167,7 @@ def _compile(schema: Any) -> Check:
         if key in ANNOTATIONS or key in ("then", "else"):
             continue
         if key == "if":
-            condition = _compile(value)
-            then = _compile(schema.get("then", True))
-            otherwise = _compile(schema.get("else", True))
-            checks.append(lambda v, c=condition, t=then, o=otherwise: t(v) if c(v) else o(v))
+            checks.append(_if(value, schema.get("then", True), schema.get("else", True)))
         elif key in _KEYWORDS:
             checks.append(_KEYWORDS[key](value))
         else:
