@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import cache
 
 from .resources import load
 
@@ -49,6 +50,7 @@ def profile_names() -> list[str]:
     return sorted(load("profiles")["profiles"])
 
 
+@cache  # every submit asks; a profile is immutable data
 def get_profile(name: str) -> TimingProfile:
     """Return the profile called `name`; raise ValueError naming the choices otherwise."""
     table = load("profiles")["profiles"]
