@@ -13,6 +13,7 @@ from .billing_api import PaidPart, build_paid_part
 from .clock import Clock, SharedOffsetClock
 from .dispatcher import Dispatcher, build_dispatcher
 from .errors import register_error_handlers
+from .journal import Journal, open_journal
 from .metrics import Metrics, instrument, note_route, open_metrics
 from .runtime import Runtime, open_runtime
 from .settings import Settings, load_settings
@@ -28,6 +29,7 @@ class MockState:
     store: TaskStore
     clock: Clock
     backend: Flux2Backend
+    journal: Journal | None = None
     paid: PaidPart | None = None
     runtime: Runtime | None = None
     metrics: Metrics | None = None
@@ -78,7 +80,11 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     state = app.extensions["flux2_mock"]
     state.paid = build_paid_part(settings, store, clock, seed=state.backend.seed)
     state.backend.admission = state.paid.admission
-    from . import api, billing_api, control
+    state.journal = open_journal(store, flush_ms=settings.journal_flush_ms)
+    from . import api, billing_api, conformance_api, control, journal_http
+
+    journal_http.install(app, state.journal, clock)
+    app.register_blueprint(conformance_api.bp)
 
     app.register_blueprint(api.bp)
     app.register_blueprint(billing_api.bp)

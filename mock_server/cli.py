@@ -56,5 +56,27 @@ def serve(**options: Any) -> None:
     run_server(settings)
 
 
+@main.command()
+@click.option("--base-url", required=True, help="Where the mock runs, e.g. http://127.0.0.1:8000.")
+@click.option("--api-key", help="Report on this API key only. [default: every key]")
+@click.option("--admin-token", envvar="FLUX2_MOCK_ADMIN_TOKEN",
+              help="The control plane's admin token, when it needs one.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def report(base_url: str, api_key: str | None, admin_token: str | None, as_json: bool) -> None:
+    """Print the conformance report; exit 1 when any error-severity rule is broken (for CI)."""
+    import json
+
+    from .conformance import render_table
+    from .conformance_api import ReportUnavailable, fetch_report
+
+    try:
+        found = fetch_report(base_url, api_key=api_key, admin_token=admin_token)
+    except ReportUnavailable as exc:
+        click.echo(f"flux2-mock report: {exc}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(found, indent=2) if as_json else render_table(found))
+    sys.exit(0 if found["conformant"] else 1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -92,6 +92,18 @@ class Settings:
     callback_timeout_s: float | None = None
     callback_max_retries: int = 3
     callback_dispatch: str = "auto"
+    # Conformance report (docs/conformance.md): the docs' numbers in real seconds, scaled by
+    # the timing profile's time_scale unless conformance_time_scale is set.
+    conformance_time_scale: float | None = None
+    conformance_first_poll_s: float = 15.0
+    conformance_poll_interval_s: float = 5.0
+    conformance_max_wait_s: float = 180.0
+    conformance_repolls_allowed: int = 1
+    conformance_callback_timeout_s: float = 30.0
+    conformance_requests_per_minute: int = 0
+    conformance_max_in_flight: int = 0
+    conformance_callback_exempt_hosts: tuple[str, ...] = ()
+    journal_flush_ms: int = 150
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -109,7 +121,11 @@ class Settings:
                 "FLUX2_MOCK_ADMIN_TOKEN), or bind 127.0.0.1")
         if self.admin_token and self.admin_token in self.api_keys:
             raise SettingsError("admin_token must differ from every API key")
-        for name in ("port", "workers", "result_url_ttl_s", "max_body_bytes"):
+        for name in ("port", "workers", "result_url_ttl_s", "max_body_bytes",
+                     "conformance_first_poll_s", "conformance_poll_interval_s",
+                     "conformance_max_wait_s", "conformance_repolls_allowed",
+                     "conformance_callback_timeout_s", "conformance_requests_per_minute",
+                     "conformance_max_in_flight", "journal_flush_ms"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         from .billing_api import check_paid_settings  # late: reads data files

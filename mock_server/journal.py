@@ -1,0 +1,332 @@
+"""The request journal: every request the mock answered, per API key, secrets masked.
+
+Recording must not slow the API: a request only appends an entry to an in-memory
+buffer, and a background thread writes the buffer to the store in batches. The
+SQLite variant shares the tasks' file, so every worker process writes one journal.
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+_SECRET_HEADER = re.compile(r"auth|token|secret|key|cookie|password", re.IGNORECASE)
+_BEARER = re.compile(r"^(\s*\w+\s+)(\S+)(.*)$")
+MAX_HEADERS = 40
+MAX_VALUE = 200
+MAX_BUFFER = 100_000
+
+
+def key_id(key: str) -> str:
+    """Return the short hash that names an API key in the journal and reports."""
+    return hashlib.sha256(key.encode()).hexdigest()[:12] if key else ""
+
+
+def mask_key(key: str) -> str:
+    """Return a key with most of it hidden: at most a quarter shows, never the whole."""
+    if not key:
+        return ""
+    shown = min(4, len(key) // 4)
+    if shown == 0:
+        return "…" + key_id(key)[:6]
+    return f"{key[:shown]}…{key[-shown:]}"
+
+
+def bearer_key(authorization: str | None) -> str:
+    """Return the credential of an Authorization header ('' when there is none)."""
+    if not authorization:
+        return ""
+    parts = authorization.strip().split(None, 1)
+    return parts[-1].strip() if parts else ""
+
+
+def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Return the headers with every credential-looking value masked and long values cut."""
+    masked: dict[str, str] = {}
+    for name, value in headers:
+        if len(masked) >= MAX_HEADERS:
+            break
+        if _SECRET_HEADER.search(name):
+            match = _BEARER.match(value)
+            value = (match.group(1) + mask_key(match.group(2)) if match
+                     else mask_key(value.strip()))
+        masked[name] = value if len(value) <= MAX_VALUE else value[:MAX_VALUE] + "…"
+    return masked
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request as the mock saw and answered it."""
+
+    time_ms: int
+    method: str
+    path: str
+    status: int
+    key_id: str = ""
+    key_hint: str = ""
+    task_id: str | None = None
+    state: str | None = None
+    errors: tuple[dict[str, str], ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+    seq: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "time": self.time_ms, "method": self.method,
+                "path": self.path, "query": self.query, "status": self.status,
+                "apiKey": self.key_hint, "keyId": self.key_id, "taskId": self.task_id,
+                "state": self.state, "errors": list(self.errors), "headers": self.headers}
+
+
+class JournalSink(Protocol):
+    """Where journal entries are kept."""
+
+    def write(self, entries: Sequence[JournalEntry]) -> None: ...
+
+    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
+             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
+        """Entries of the given keys (all when None) plus those naming `task_ids`, by seq."""
+        ...
+
+    def reset(self, *, key_ids: Sequence[str] | None = None) -> None: ...
+
+
+class MemorySink:
+    """A list behind a lock, for one-process runs."""
+
+    def __init__(self) -> None:
+        self._entries: list[JournalEntry] = []
+        self._seq = 0
+        self._lock = threading.Lock()
+
+    def write(self, entries: Sequence[JournalEntry]) -> None:
+        with self._lock:
+            for entry in entries:
+                self._seq += 1
+                self._entries.append(_with_seq(entry, self._seq))
+
+    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
+             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
+        wanted, tasks = _keyset(key_ids), set(task_ids)
+        with self._lock:
+            rows = [e for e in self._entries if e.seq > after_seq and (
+                wanted is None or e.key_id in wanted or e.task_id in tasks)]
+        return rows[:limit]
+
+    def reset(self, *, key_ids: Sequence[str] | None = None) -> None:
+        wanted = _keyset(key_ids)
+        with self._lock:
+            self._entries = [] if wanted is None else [
+                e for e in self._entries if e.key_id not in wanted]
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    time_ms   INTEGER NOT NULL,
+    method    TEXT NOT NULL,
+    path      TEXT NOT NULL,
+    query     TEXT NOT NULL DEFAULT '',
+    status    INTEGER NOT NULL,
+    key_id    TEXT NOT NULL DEFAULT '',
+    key_hint  TEXT NOT NULL DEFAULT '',
+    task_id   TEXT,
+    state     TEXT,
+    errors_json  TEXT NOT NULL DEFAULT '[]',
+    headers_json TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS journal_by_key ON journal (key_id, seq);
+CREATE INDEX IF NOT EXISTS journal_by_task ON journal (task_id);
+"""
+_COLUMNS = ("seq, time_ms, method, path, query, status, key_id, key_hint, task_id, state, "
+            "errors_json, headers_json")
+
+
+class Connections(Protocol):
+    """Something that hands each thread (and each forked process) its own connection."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
+
+
+class SQLiteSink:
+    """The journal table in the store's SQLite file, shared by every worker process."""
+
+    def __init__(self, db: Connections) -> None:
+        self.db = db  # the task store: its per-thread, fork-safe connections
+        self.conn.executescript(SCHEMA)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    def write(self, entries: Sequence[JournalEntry]) -> None:
+        rows = [(e.time_ms, e.method, e.path, e.query, e.status, e.key_id, e.key_hint,
+                 e.task_id, e.state, json.dumps(list(e.errors)), json.dumps(e.headers))
+                for e in entries]
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(f"INSERT INTO journal ({_COLUMNS.split(', ', 1)[1]}) "
+                             "VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
+             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
+        sql = f"SELECT {_COLUMNS} FROM journal WHERE seq > ?"
+        args: list[Any] = [after_seq]
+        if key_ids is not None:
+            marks = ",".join("?" * len(key_ids)) or "NULL"
+            tmarks = ",".join("?" * len(task_ids)) or "NULL"
+            sql += f" AND (key_id IN ({marks}) OR task_id IN ({tmarks}))"
+            args += [*key_ids, *task_ids]
+        sql += " ORDER BY seq LIMIT ?"
+        args.append(limit)
+        return [_entry(row) for row in self.conn.execute(sql, args)]
+
+    def reset(self, *, key_ids: Sequence[str] | None = None) -> None:
+        if key_ids is None:
+            self.conn.execute("DELETE FROM journal")
+        else:
+            marks = ",".join("?" * len(key_ids)) or "NULL"
+            self.conn.execute(f"DELETE FROM journal WHERE key_id IN ({marks})", list(key_ids))
+
+
+class Journal:
+    """Buffers entries in memory; a background thread flushes them to the sink in batches."""
+
+    def __init__(self, sink: JournalSink, *, flush_interval_s: float = 0.15,
+                 buffered: bool = True) -> None:
+        self.sink = sink
+        self.flush_interval_s = flush_interval_s
+        self.buffered = buffered
+        self._buffer: list[JournalEntry] = []
+        self._flush_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        _OPEN.add(self)
+
+    def record(self, entry: JournalEntry) -> None:
+        """Keep one entry; cheap enough for every request."""
+        if not self.buffered:
+            self.sink.write([entry])
+            return
+        self._buffer.append(entry)  # list.append is atomic: no lock on the request path
+        thread = self._thread
+        if thread is None or not thread.is_alive():  # a forked worker inherits no thread
+            self._start()
+
+    def flush(self) -> None:
+        """Write every buffered entry now (also called before any read)."""
+        with self._flush_lock:
+            batch, self._buffer = self._buffer, []
+            if not batch:
+                return
+            try:
+                self.sink.write(batch)
+            except Exception:
+                log.exception("journal flush failed; keeping %d entries for the next try",
+                              len(batch))
+                self._buffer[:0] = batch[-MAX_BUFFER:]
+
+    def entries(self, *, api_keys: Sequence[str] | None = None,
+                key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
+                after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
+        """Return entries of the given keys (every key when neither is given), oldest first."""
+        self.flush()
+        ids = None
+        if api_keys is not None or key_ids is not None:
+            ids = [*(key_id(k) for k in api_keys or ()), *(key_ids or ())]
+        return self.sink.read(key_ids=ids, task_ids=task_ids, after_seq=after_seq, limit=limit)
+
+    def settle(self) -> None:
+        """Flush, then wait one flush interval so other worker processes have flushed too."""
+        self.flush()
+        if self.buffered:
+            time.sleep(self.flush_interval_s + 0.05)
+
+    def reset(self, *, api_key: str | None = None) -> None:
+        """Forget every entry, or one key's."""
+        self.flush()
+        self.sink.reset(key_ids=None if api_key is None else [key_id(api_key)])
+
+    def close(self) -> None:
+        """Stop the flusher and write what is left."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread.is_alive() and thread is not threading.current_thread():
+            thread.join(2.0)
+        self.flush()
+
+    def _start(self) -> None:
+        with self._flush_lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=_flush_loop, name="flux2-mock-journal",
+                                            args=(weakref.ref(self), self._stop), daemon=True)
+            self._thread.start()
+
+
+def _flush_loop(ref: weakref.ref[Journal], stop: threading.Event) -> None:
+    while True:
+        journal = ref()
+        if journal is None:
+            return
+        interval = journal.flush_interval_s
+        journal.flush()
+        del journal  # hold no reference while waiting: an unused journal can be collected
+        if stop.wait(interval):
+            return
+
+
+_OPEN: weakref.WeakSet[Journal] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    # Gunicorn workers leave through sys.exit, so whatever is buffered is written here.
+    for journal in list(_OPEN):
+        try:
+            journal.close()
+        except Exception:  # pragma: no cover - best effort at exit
+            log.exception("journal flush at exit failed")
+
+
+def _keyset(key_ids: Sequence[str] | None) -> set[str] | None:
+    return None if key_ids is None else set(key_ids)
+
+
+def _with_seq(entry: JournalEntry, seq: int) -> JournalEntry:
+    return replace(entry, seq=seq)
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    (seq, time_ms, method, path, query, status, kid, hint, task_id, state,
+     errors_json, headers_json) = row
+    return JournalEntry(time_ms, method, path, status, kid, hint, task_id, state,
+                        tuple(json.loads(errors_json)), json.loads(headers_json), query, seq)
+
+
+def open_journal(store: object, *, flush_ms: int = 150) -> Journal:
+    """Return the journal beside a task store: in its SQLite file, or in memory."""
+    from .sqlite_store import SQLiteStore
+
+    if not isinstance(store, SQLiteStore):
+        return Journal(MemorySink(), buffered=False)
+    return Journal(SQLiteSink(store), flush_interval_s=flush_ms / 1000)

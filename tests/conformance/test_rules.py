@@ -1,0 +1,209 @@
+"""Each rule flags a client that breaks it, with evidence (the flux2_mock fixture, virtual time)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import requests
+
+from .conftest import STATUS, SUBMIT, MakeMock, Raw, finding, rule_ids
+
+
+def test_request_without_auth_is_flagged_with_the_masked_key(flux2_mock: Any) -> None:
+    requests.post(flux2_mock.url(SUBMIT), json={"request_type": "async",
+                                                 "input": {"prompt": "no key at all"}}, timeout=5)
+    requests.get(flux2_mock.url(STATUS), params={"taskId": "task_1"},
+                 headers={"Authorization": "Bearer not-the-right-key-123"}, timeout=5)
+    report = flux2_mock.conformance()
+    found = finding(report, "auth-missing")
+    assert found["severity"] == "error" and found["count"] == 2
+    assert [e["what"] for e in found["evidence"]] == [
+        "no Authorization header", "API key not-…-123 was not accepted"]
+    assert "not-the-right-key-123" not in str(report)
+    assert not report["conformant"]
+
+
+def test_invalid_request_is_flagged_with_field_and_rule(flux2_mock: Any, raw: Raw) -> None:
+    response = requests.post(flux2_mock.url(SUBMIT), headers=raw.auth(), timeout=5,
+                             json={"request_type": "async", "input": {"prompt": "hi"}})
+    assert response.status_code == 400
+    found = finding(flux2_mock.conformance(), "request-invalid")
+    assert found["evidence"][0]["what"].startswith("input.prompt: minLength: ")
+    assert found["evidence"][0]["status"] == 400
+
+
+def test_first_poll_before_15_s_is_flagged(flux2_mock: Any, raw: Raw) -> None:
+    task_id = raw.submit()
+    flux2_mock.advance(3)
+    raw.poll(task_id)
+    found = finding(flux2_mock.conformance(), "first-poll-too-early")
+    assert found["severity"] == "warning"
+    assert found["evidence"][0]["what"] == "first poll 3 s after submission"
+    assert found["evidence"][0]["taskId"] == task_id
+
+
+def test_polls_less_than_5_s_apart_are_flagged(flux2_mock: Any, raw: Raw) -> None:
+    task_id = raw.submit()
+    flux2_mock.advance(15)
+    for _ in range(3):
+        raw.poll(task_id)
+        flux2_mock.advance(1)
+    found = finding(flux2_mock.conformance(), "poll-too-frequent")
+    assert found["count"] == 2
+    assert found["evidence"][0]["what"] == "1 s after the previous poll"
+
+
+def test_polling_a_stuck_task_past_3_minutes_is_flagged(flux2_mock: Any, raw: Raw) -> None:
+    task_id = raw.submit(scenario="stuck")
+    flux2_mock.advance(15)
+    for _ in range(48):  # every 5 s up to 4 minutes: never gives up
+        assert raw.poll(task_id)["data"]["state"] == "processing"
+        flux2_mock.advance(5)
+    report = flux2_mock.conformance()
+    found = finding(report, "poll-past-timeout")
+    # Polls after 180 s + one interval of grace: 190 s, 195 s, ..., 250 s.
+    assert found["count"] == 13
+    assert found["evidence"][0]["what"] == "still processing 190 s after submission, and " \
+                                           "polled anyway"
+    assert rule_ids(report) == {"poll-past-timeout"}
+
+
+def test_polling_a_finished_task_again_and_again_is_flagged(flux2_mock: Any, raw: Raw) -> None:
+    task_id = raw.submit()
+    flux2_mock.advance(40)
+    for _ in range(4):
+        assert raw.poll(task_id)["data"]["state"] == "success"
+        flux2_mock.advance(5)
+    found = finding(flux2_mock.conformance(), "finished-task-repolled")
+    assert found["count"] == 3  # the first poll that saw success is fine, then 1 allowed
+    assert found["evidence"][0]["what"] == "polled again after it answered success"
+
+
+def test_polling_a_task_id_never_issued_is_flagged(flux2_mock: Any, raw: Raw) -> None:
+    assert raw.poll("task_0123456789abcdef")["code"] == 404
+    found = finding(flux2_mock.conformance(), "unknown-task-polled")
+    assert found["severity"] == "error"
+    assert "task_0123456789abcdef" in found["evidence"][0]["what"]
+
+
+def test_more_requests_per_minute_than_the_setting_allows(make_mock: MakeMock) -> None:
+    mock = make_mock(conformance_requests_per_minute=5)
+    raw = Raw(mock)
+    for _ in range(7):
+        raw.poll("task_0000000000000000")
+        mock.advance(1)
+    found = finding(mock.conformance(), "rate-limit-exceeded")
+    assert found["count"] == 2
+    assert found["evidence"][0]["what"] == "request 6 within 60 s (limit 5/min)"
+
+
+def test_more_tasks_in_flight_than_the_setting_allows(make_mock: MakeMock) -> None:
+    mock = make_mock(conformance_max_in_flight=2)
+    raw = Raw(mock)
+    ids = [raw.submit() for _ in range(3)]
+    found = finding(mock.conformance(), "too-many-in-flight")
+    assert [e["taskId"] for e in found["evidence"]] == [ids[2]]
+    assert found["evidence"][0]["what"] == "task 3 in flight at once (limit 2)"
+
+
+def test_callback_url_on_a_private_address_is_flagged(flux2_mock: Any, raw: Raw) -> None:
+    # callback-drop: nothing is ever sent there (the allowlist would refuse it too).
+    task_id = raw.submit(callback_url="http://192.168.1.20/hooks/flux", scenario="callback-drop")
+    report = flux2_mock.conformance()
+    found = finding(report, "callback-url-unreachable")
+    assert found["evidence"][0]["taskId"] == task_id
+    assert found["evidence"][0]["what"] == "callback_url http://192.168.1.20/hooks/flux: " \
+                                           "a private address"
+    assert flux2_mock.callbacks() == []
+
+
+def test_plain_http_callback_url_is_a_warning(flux2_mock: Any, raw: Raw) -> None:
+    raw.submit(callback_url="http://hooks.example.com/flux?token=s3cret", scenario="callback-drop")
+    report = flux2_mock.conformance()
+    found = finding(report, "callback-url-not-https")
+    assert found["severity"] == "warning"
+    assert "s3cret" not in str(report)  # query strings are where secrets ride
+
+
+class _Receiver:
+    """A callback receiver on loopback that answers with `status` after `delay` seconds."""
+
+    def __init__(self, status: int, delay: float = 0.0) -> None:
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                time.sleep(outer.delay)
+                self.send_response(outer.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.status, self.delay = status, delay
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cb"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def failing_receiver() -> Iterator[_Receiver]:
+    receiver = _Receiver(500)
+    yield receiver
+    receiver.close()
+
+
+def test_receiver_answering_500_is_flagged(make_mock: MakeMock,
+                                           failing_receiver: _Receiver) -> None:
+    mock = make_mock()  # its own mock: the retries it schedules stay out of other tests
+    task_id = Raw(mock).submit(callback_url=failing_receiver.url)
+    mock.advance(40)
+    attempts = mock.callbacks()
+    assert [a["status"] for a in attempts] == [500]
+    found = finding(mock.conformance(), "callback-receiver-failed")
+    assert found["evidence"][0]["what"] == "receiver answered 500"
+    assert found["evidence"][0]["taskId"] == task_id
+
+
+def test_receiver_slower_than_the_timeout_is_flagged(make_mock: MakeMock) -> None:
+    mock = make_mock(conformance_callback_timeout_s=0.05)
+    receiver = _Receiver(200, delay=0.3)
+    try:
+        Raw(mock).submit(callback_url=receiver.url)
+        mock.advance(40)
+        found = finding(mock.conformance(), "callback-receiver-failed")
+        assert found["evidence"][0]["what"].startswith("receiver took ")
+    finally:
+        receiver.close()
+
+
+def test_result_never_downloaded_before_expiry_is_flagged(flux2_mock: Any, raw: Raw) -> None:
+    task_id = raw.submit()
+    flux2_mock.advance(30)
+    assert raw.poll(task_id)["data"]["state"] == "success"
+    assert "result-never-downloaded" not in rule_ids(flux2_mock.conformance())
+    flux2_mock.advance(24 * 3600)
+    found = finding(flux2_mock.conformance(), "result-never-downloaded")
+    assert found["evidence"][0]["taskId"] == task_id
+
+
+def test_downloading_after_expiry_does_not_count(flux2_mock: Any, raw: Raw) -> None:
+    task_id = raw.submit()
+    flux2_mock.advance(30)
+    url = raw.poll(task_id)["data"]["resultJson"].split('"')[3]
+    flux2_mock.advance(24 * 3600)
+    assert requests.get(url, timeout=5).status_code == 410
+    assert "result-never-downloaded" in rule_ids(flux2_mock.conformance())
