@@ -19,10 +19,11 @@ import time
 import weakref
 from dataclasses import dataclass
 from itertools import count
+from typing import Any
 from urllib.parse import urlsplit
 
 from .backend import task_data
-from .callbacks import HostPolicy, Sender, callback_payload, encode
+from .callbacks import HostPolicy, Result, Sender, callback_payload, encode
 from .clock import Clock, VirtualClock
 from .outbox import ABANDONED, DELIVERED, WAITING, Attempt, Delivery, Job, Outbox, open_outbox
 from .profiles import TimingProfile
@@ -159,19 +160,26 @@ class Dispatcher:
 
     async def _due_now(self, now: int) -> int:
         self.outbox.register_new()
+        self.outbox.reap(owner_alive)
         made = 0
-        while jobs := self.outbox.claim_due(now, self.owner, self.policy.lease_ms, 256):
+        # Bounded: only a zero wait between retries makes a second round due at `now`.
+        for _round in range(self.policy.max_retries + 2):
+            jobs = self.outbox.claim_due(now, self.owner, self.policy.lease_ms, 256)
+            if not jobs:
+                break
             await asyncio.gather(*(self._attempt(job, now) for job in jobs))
             made += len(jobs)
         return made
 
     async def _attempt(self, job: Job, fixed_now: int | None = None) -> None:
         owner = self.owner
+        started = self.clock.now_ms() if fixed_now is None else fixed_now
+        payload: dict[str, Any] = {}
         try:
             record = self.store.get_task(job.task_id)
             complete = None if record is None else record.plan.complete_ms
             if record is None or complete is None:
-                self.outbox.release(job, owner)  # the task was reset or forced stuck
+                self.outbox.release(job, owner)  # reset or forced stuck: no longer claimable
                 return
             payload = callback_payload(task_data(record, complete),
                                        failure_envelope=self.failure_envelope)
@@ -179,21 +187,25 @@ class Dispatcher:
                 started = self.clock.now_ms() if fixed_now is None else fixed_now
                 result = await self.sender.post(job.url, encode(payload),
                                                 self.policy.timeout_ms / 1000)
-            made = job.attempts + 1
-            wait = None if result.final else self.policy.wait_after(made)
-            if result.delivered:
-                state, next_ms = DELIVERED, None
-            elif wait is None:
-                state, next_ms = ABANDONED, None
-            else:
-                ended = self.clock.now_ms() if fixed_now is None else fixed_now
-                state, next_ms = WAITING, ended + wait
-            attempt = Attempt(job.delivery, made, started, job.url, result.status, result.error,
-                              result.latency_ms, payload)
-            self.outbox.finish(job, owner, attempt, state, next_ms)
-        except Exception:
+        except Exception as exc:
+            # Journal it as a failed attempt: retried on the schedule, never in a hot loop.
             log.exception("callback attempt for %s failed unexpectedly", job.task_id)
-            self.outbox.release(job, owner)
+            result = Result(None, f"internal error: {type(exc).__name__}: {exc}", 0, False)
+        made = job.attempts + 1
+        wait = None if result.final else self.policy.wait_after(made)
+        if result.delivered:
+            state, next_ms = DELIVERED, None
+        elif wait is None:
+            state, next_ms = ABANDONED, None
+        else:
+            ended = self.clock.now_ms() if fixed_now is None else fixed_now
+            state, next_ms = WAITING, ended + wait
+        attempt = Attempt(job.delivery, made, started, job.url, result.status, result.error,
+                          result.latency_ms, payload)
+        try:
+            self.outbox.finish(job, owner, attempt, state, next_ms)
+        except Exception:  # the store failed: the lease lapses and another try comes later
+            log.exception("could not journal the callback attempt for %s", job.task_id)
 
     def _slot(self, url: str) -> asyncio.Semaphore:
         """A few attempts at a time per receiver: a burst must not swamp its listen queue."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
+from mock_server import dispatcher as dispatcher_module
 from mock_server.dispatcher import RetryPolicy
 from mock_server.profiles import get_profile
 from mock_server.settings import load_settings
 
 from .conftest import CallbackMock, MakeMock
-from .receiver import HANG, receiving, unused_port_url
+from .receiver import HANG, Receiver, receiving, unused_port_url
 
 
 def test_a_500_is_retried_after_30_s_and_the_retry_gets_through(mock: CallbackMock) -> None:
@@ -95,3 +98,19 @@ def test_fast_and_instant_profiles_compress_the_schedule_into_seconds() -> None:
 def test_a_schedule_shorter_than_the_retries_repeats_its_last_wait() -> None:
     policy = RetryPolicy((1_000, 2_000), 500, 4)
     assert [policy.wait_after(n) for n in range(1, 6)] == [1_000, 2_000, 2_000, 2_000, None]
+
+
+def test_an_internal_error_is_journaled_and_retried_not_looped(
+        mock: CallbackMock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("the store fell over")
+
+    task_id = mock.task(receiver.url)
+    monkeypatch.setattr(dispatcher_module, "task_data", broken)
+    assert mock.advance_and_deliver(1) == 1
+    monkeypatch.undo()
+    (attempt,) = mock.journal(task_id)["deliveries"][0]["attempts"]
+    assert attempt["error"] == "internal error: RuntimeError: the store fell over"
+    assert receiver.received == []
+    assert mock.advance_and_deliver(30) == 1
+    assert len(receiver.wait_for(1)) == 1
