@@ -231,9 +231,13 @@ def enqueue_scenario() -> Response:
         raise field_error("scenario", "required", "scenario must be a non-empty scenario "
                           "string like 'fail:CONTENT_VIOLATION; processing=200'")
     try:
-        scenarios.parse(text, source="scenario")
+        parsed = scenarios.parse(text, source="scenario")
     except scenarios.ScenarioError as exc:
         raise field_error("scenario", "scenario", str(exc)) from None
+    if parsed.has_fault:  # faults belong to one request, answered before any task exists
+        raise field_error("scenario", "task-only", "the queue gives tasks a scenario; fault "
+                          "tokens (http=, latency=, close, truncate, malformed) apply to one "
+                          "request: send them in X-Mock-Scenario or set fault_rate")
     count = body.get("count", 1)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_QUEUED:
         raise field_error("count", "range", f"count must be a whole number from 1 to "

@@ -203,13 +203,13 @@ async function refresh() {
     setText($("queue"), queue.queue.map((q) => `${q.scenario} ×${q.remaining}`).join(", "));
     renderTasks(page);
     await renderDetail();
+    await renderCallbacks(page.tasks);
     if (Date.now() - lastSlowPoll > SLOW_POLL_MS) {
       lastSlowPoll = Date.now();
       const settings = await call("GET", "/_mock/settings");
       apiKeys = settings.api_keys;
       if (document.activeElement !== $("profile")) showProfiles(settings);
       if (document.activeElement !== $("failure-rate")) $("failure-rate").value = settings.failure_rate;
-      await renderCallbacks(page.tasks);
       await renderConformance();
     }
     setText($("poll-status"), `updated ${new Date().toLocaleTimeString()}`);

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.control.live import live_server
+from tests.control.receiver import receiver
 from tests.support.serve import status, submit, text_request
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +68,20 @@ def test_dashboard_follows_tasks_and_fails_a_running_one(browser: Any, artifacts
              in d.find_element(By.ID, "detail-requests").text, "no requests in the detail")
         assert "failed:" in browser.find_element(By.ID, "timeline").text
 
+        # A callback-mode task's delivery and its attempt show up.
+        with receiver() as hook:
+            hooked = submit(server.base_url, {"request_type": "callback",
+                                              "callback_url": hook.url,
+                                              "input": {"prompt": "A kite over dunes"}})
+            assert hooked.status_code == 200, hooked.text
+            wait(lambda d: "delivered" in d.find_element(By.ID, "callback-list").text,
+                 "the callback delivery never showed as delivered")
+        deliveries = browser.find_element(By.ID, "callback-list").text
+        assert "delivery 1 (completion) delivered" in deliveries
+        assert "attempt 1" in deliveries and "HTTP 200" in deliveries
+        wait(lambda d: "conformant" in d.find_element(By.ID, "conformance-list").text,
+             "no conformance report per key")
+
         browser.save_screenshot(str(artifacts / "dashboard.png"))
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
@@ -77,3 +92,25 @@ def test_dashboard_follows_tasks_and_fails_a_running_one(browser: Any, artifacts
         wait(lambda d: not d.find_elements(By.CSS_SELECTOR, "tr[data-task-id]"),
              "the table kept its rows after reset")
     assert (artifacts / "dashboard.png").stat().st_size > 10_000
+
+
+def test_dashboard_asks_for_the_admin_token_when_the_server_has_one(
+        browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    token = "dashboard-admin-token"
+    with live_server("--admin-token", token, "--workers", "1",
+                     store=tmp_path / "tasks.sqlite3") as server:
+        task_id = new_task(server.base_url)
+        browser.get(server.url("/_mock/ui"))
+        form = browser.find_element(By.ID, "token-form")
+        WebDriverWait(browser, WAIT_S).until(lambda d: form.is_displayed(),
+                                             "the page never asked for the token")
+        assert not browser.find_elements(By.CSS_SELECTOR, "tr[data-task-id]")
+        browser.find_element(By.ID, "token").send_keys(token)
+        browser.find_element(By.CSS_SELECTOR, "#token-form button").click()
+        WebDriverWait(browser, WAIT_S).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]'),
+            "the tasks never showed with the token")
+        assert not form.is_displayed()

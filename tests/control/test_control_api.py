@@ -140,6 +140,13 @@ def test_scenario_queue_for_one_key_leaves_others_alone(control: Control) -> Non
     assert control.state(theirs, key=OTHER_KEY) == "processing"
 
 
+def test_queued_callback_tokens_reach_the_task(control: Control) -> None:
+    control.post("/_mock/scenario-queue", {"scenario": "callback-drop; processing=5"})
+    task_id = control.submit()
+    assert control.get(f"/_mock/tasks/{task_id}").get_json()["scenario"] == {
+        "processing_ms": 5, "callback_drop": True}
+
+
 def test_queue_outranks_the_request_header(control: Control) -> None:
     control.post("/_mock/scenario-queue", {"scenario": "fail"})
     task_id = control.submit(scenario="success")
@@ -150,7 +157,8 @@ def test_queue_outranks_the_request_header(control: Control) -> None:
 def test_bad_queue_entries_are_refused_and_the_queue_clears(control: Control) -> None:
     for entry, field in [({"scenario": "explode"}, "scenario"), ({"scenario": ""}, "scenario"),
                          ({"scenario": "fail", "count": 0}, "count"),
-                         ({"scenario": "fail", "apiKey": "nobody"}, "apiKey")]:
+                         ({"scenario": "fail", "apiKey": "nobody"}, "apiKey"),
+                         ({"scenario": "fail; http=503"}, "scenario")]:
         response = control.post("/_mock/scenario-queue", entry)
         assert response.status_code == 400, entry
         assert response.get_json()["data"]["errors"][0]["field"] == field
