@@ -57,15 +57,18 @@ class SharedOffsetClock:
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._lock = threading.Lock()
-        self._fd: int | None = None
+        self._path = path
         self._cell: mmap.mmap | bytearray
         if path is None:
             self._cell = bytearray(_OFFSET.size)
             return
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        if os.fstat(self._fd).st_size < _OFFSET.size:
-            os.ftruncate(self._fd, _OFFSET.size)  # zero-filled: no offset yet
-        self._cell = mmap.mmap(self._fd, _OFFSET.size)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            if os.fstat(fd).st_size < _OFFSET.size:
+                os.ftruncate(fd, _OFFSET.size)  # zero-filled: no offset yet
+            self._cell = mmap.mmap(fd, _OFFSET.size)  # keeps its own descriptor
+        finally:
+            os.close(fd)
 
     def offset_ms(self) -> int:
         """How far this clock runs ahead of the wall clock."""
@@ -81,11 +84,16 @@ class SharedOffsetClock:
         if seconds < 0:
             raise ValueError(f"a clock only moves forward, got {seconds} s")
         with self._lock:
-            if self._fd is not None:
-                fcntl.flock(self._fd, fcntl.LOCK_EX)  # another process may be advancing too
-            try:
-                _OFFSET.pack_into(self._cell, 0, self.offset_ms() + round(seconds * 1000))
-            finally:
-                if self._fd is not None:
-                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+            if self._path is None:
+                self._add(round(seconds * 1000))
+            else:
+                fd = os.open(self._path, os.O_RDWR)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # another process may be advancing too
+                    self._add(round(seconds * 1000))
+                finally:
+                    os.close(fd)  # closing releases the lock
         return self.now_ms()
+
+    def _add(self, ms: int) -> None:
+        _OFFSET.pack_into(self._cell, 0, self.offset_ms() + ms)

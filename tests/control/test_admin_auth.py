@@ -16,7 +16,9 @@ from .live import live_server
 
 TOKEN = "admin-s3cret-token"
 PROTECTED = ["/_mock/tasks", "/_mock/clock", "/_mock/settings", "/_mock/scenario-queue",
-             "/_mock/journal", "/_mock/metrics", "/_mock/conformance", "/_mock/tasks/task_x"]
+             "/_mock/journal", "/_mock/metrics", "/_mock/tasks/task_x",
+             # other parts' /_mock/ endpoints are guarded alike
+             "/_mock/conformance", "/_mock/spend", "/_mock/tasks/task_x/callbacks"]
 
 
 def bearer(token: str) -> dict[str, str]:
