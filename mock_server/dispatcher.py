@@ -25,7 +25,17 @@ from urllib.parse import urlsplit
 from .backend import task_data
 from .callbacks import HostPolicy, Result, Sender, callback_payload, encode
 from .clock import Clock, VirtualClock
-from .outbox import ABANDONED, DELIVERED, WAITING, Attempt, Delivery, Job, Outbox, open_outbox
+from .outbox import (
+    ABANDONED,
+    DELIVERED,
+    WAITING,
+    Attempt,
+    Delivery,
+    Finished,
+    Job,
+    Outbox,
+    open_outbox,
+)
 from .profiles import TimingProfile
 from .settings import Settings
 from .store import TaskRecord, TaskStore
@@ -109,7 +119,8 @@ class Dispatcher:
         self._serial = next(_SERIAL)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[Finished | None]] = set()
+        self._done: list[Finished] = []  # attempts made, to journal at the next tick
         # Semaphores belong to one event loop: deliver_due runs each call on a loop of its own.
         self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop,
                                                dict[str, asyncio.Semaphore]] = \
@@ -167,11 +178,13 @@ class Dispatcher:
             jobs = self.outbox.claim_due(now, self.owner, self.policy.lease_ms, 256)
             if not jobs:
                 break
-            await asyncio.gather(*(self._attempt(job, now) for job in jobs))
+            done = await asyncio.gather(*(self._attempt(job, now) for job in jobs))
+            self._journal([d for d in done if d is not None])
             made += len(jobs)
         return made
 
-    async def _attempt(self, job: Job, fixed_now: int | None = None) -> None:
+    async def _attempt(self, job: Job, fixed_now: int | None = None) -> Finished | None:
+        """Make one attempt; return what to journal (None: the job was handed back)."""
         owner = self.owner
         started = self.clock.now_ms() if fixed_now is None else fixed_now
         payload: dict[str, Any] = {}
@@ -180,7 +193,7 @@ class Dispatcher:
             complete = None if record is None else record.plan.complete_ms
             if record is None or complete is None:
                 self.outbox.release(job, owner)  # reset or forced stuck: no longer claimable
-                return
+                return None
             payload = callback_payload(task_data(record, complete),
                                        failure_envelope=self.failure_envelope)
             async with self._slot(job.url):
@@ -202,10 +215,13 @@ class Dispatcher:
             state, next_ms = WAITING, ended + wait
         attempt = Attempt(job.delivery, made, started, job.url, result.status, result.error,
                           result.latency_ms, payload)
+        return Finished(job, owner, attempt, state, next_ms)
+
+    def _journal(self, done: list[Finished]) -> None:
         try:
-            self.outbox.finish(job, owner, attempt, state, next_ms)
-        except Exception:  # the store failed: the lease lapses and another try comes later
-            log.exception("could not journal the callback attempt for %s", job.task_id)
+            self.outbox.finish_many(done)
+        except Exception:  # the store failed: the leases lapse and the attempts come again
+            log.exception("could not journal %d callback attempts", len(done))
 
     def _slot(self, url: str) -> asyncio.Semaphore:
         """A few attempts at a time per receiver: a burst must not swamp its listen queue."""
@@ -222,24 +238,39 @@ class Dispatcher:
         next_reap = 0.0
         while True:
             try:
-                now = self.clock.now_ms()
-                self.outbox.register_new()
-                if time.monotonic() >= next_reap:
-                    next_reap = time.monotonic() + 1.0
-                    self.outbox.reap(owner_alive)
+                done, self._done = self._done, []
+                reap = time.monotonic() >= next_reap
+                next_reap = time.monotonic() + 1.0 if reap else next_reap
                 free = self.concurrency - len(self._in_flight)
-                for job in self.outbox.claim_due(now, self.owner, self.policy.lease_ms, free) \
-                        if free > 0 else []:
+                # SQLite may wait for another process's write lock: never on the event loop,
+                # where it would stall every attempt in flight.
+                for job in await asyncio.to_thread(self._store_work, done, free, reap):
                     task = asyncio.create_task(self._attempt(job))
                     self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
+                    task.add_done_callback(self._finished)
             except Exception:  # a locked or vanished store: keep trying, never die silently
                 log.exception("callback dispatcher tick failed")
             with self._lock:
-                if not self._in_flight and self._idle_safely():
+                if not self._in_flight and not self._done and self._idle_safely():
                     self._thread = None
                     return
             await asyncio.sleep(self.poll_s)
+
+    def _finished(self, task: asyncio.Task[Finished | None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is None and task.result() is not None:
+            self._done.append(task.result())  # type: ignore[arg-type]
+
+    def _store_work(self, done: list[Finished], free: int, reap: bool) -> list[Job]:
+        """One tick's store work, in a worker thread: journal, find, reap, claim."""
+        if done:
+            self._journal(done)  # batched: one transaction a tick, not one an attempt
+        self.outbox.register_new()
+        if reap:
+            self.outbox.reap(owner_alive)
+        if free <= 0:
+            return []
+        return self.outbox.claim_due(self.clock.now_ms(), self.owner, self.policy.lease_ms, free)
 
     def _idle_safely(self) -> bool:
         try:

@@ -51,6 +51,17 @@ class Attempt:
                 "latencyMs": self.latency_ms, "payload": self.payload}
 
 
+@dataclass(frozen=True)
+class Finished:
+    """An attempt made under a lease, waiting to be journaled with the delivery's new state."""
+
+    job: Job
+    owner: str
+    attempt: Attempt
+    state: str
+    next_ms: int | None
+
+
 @dataclass
 class Delivery:
     """One delivery of a task's callback and its attempts so far."""
@@ -94,9 +105,8 @@ class Outbox(Protocol):
 
     def claim_due(self, now_ms: int, owner: str, lease_ms: int, limit: int) -> list[Job]: ...
 
-    def finish(self, job: Job, owner: str, attempt: Attempt, state: str,
-               next_ms: int | None) -> None:
-        """Journal the attempt, move the delivery to `state`, and release the lease."""
+    def finish_many(self, done: list[Finished]) -> None:
+        """Journal each attempt, move its delivery to its new state, and release its lease."""
         ...
 
     def release(self, job: Job, owner: str) -> None: ...
@@ -165,14 +175,15 @@ class MemoryOutbox:
                                                                until=now_ms + lease_ms)
         return [job for _due, job in jobs]
 
-    def finish(self, job: Job, owner: str, attempt: Attempt, state: str,
-               next_ms: int | None) -> None:
+    def finish_many(self, done: list[Finished]) -> None:
         with self._lock:
-            self._attempts.setdefault(job.task_id, []).append(attempt)
-            row = self._rows.get((job.task_id, job.delivery))
-            if row is not None and row["owner"] == owner:
-                row.update(attempts=row["attempts"] + 1, state=state, next=next_ms,
-                           owner=None, until=None)
+            for item in done:
+                job = item.job
+                self._attempts.setdefault(job.task_id, []).append(item.attempt)
+                row = self._rows.get((job.task_id, job.delivery))
+                if row is not None and row["owner"] == item.owner:
+                    row.update(attempts=row["attempts"] + 1, state=item.state,
+                               next=item.next_ms, owner=None, until=None)
 
     def release(self, job: Job, owner: str) -> None:
         with self._lock:

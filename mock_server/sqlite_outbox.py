@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .outbox import WAITING, Attempt, Delivery, Job, attach_attempts, first_rows
+from .outbox import WAITING, Attempt, Delivery, Finished, Job, attach_attempts, first_rows
 from .plans import SQLiteConnections
 from .store import TaskRecord
 
@@ -132,19 +132,23 @@ class SQLiteOutbox:
                 f"RETURNING task_id, delivery, url, attempts", args).fetchall()
         return [Job(t, int(d), u, int(a)) for t, d, u, a in rows]
 
-    def finish(self, job: Job, owner: str, attempt: Attempt, state: str,
-               next_ms: int | None) -> None:
+    def finish_many(self, done: list[Finished]) -> None:
+        if not done:
+            return
         with self._write() as conn:
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO callback_attempts (task_id, delivery, attempt, time_ms, url, "
                 "status, error, latency_ms, payload_json) VALUES (?,?,?,?,?,?,?,?,?)",
-                (job.task_id, attempt.delivery, attempt.attempt, attempt.time_ms, attempt.url,
-                 attempt.status, attempt.error, attempt.latency_ms, json.dumps(attempt.payload)))
-            conn.execute(
+                [(d.job.task_id, d.attempt.delivery, d.attempt.attempt, d.attempt.time_ms,
+                  d.attempt.url, d.attempt.status, d.attempt.error, d.attempt.latency_ms,
+                  json.dumps(d.attempt.payload)) for d in done])
+            # Only the lease holder settles a delivery: a holder that was overtaken journals
+            # its attempt (it happened) but changes nothing else.
+            conn.executemany(
                 "UPDATE callback_outbox SET attempts = attempts + 1, state = ?, next_ms = ?, "
                 "lease_owner = NULL, lease_until = NULL "
                 "WHERE task_id = ? AND delivery = ? AND lease_owner = ?",
-                (state, next_ms, job.task_id, job.delivery, owner))
+                [(d.state, d.next_ms, d.job.task_id, d.job.delivery, d.owner) for d in done])
 
     def release(self, job: Job, owner: str) -> None:
         self.conn.execute(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from mock_server.lifecycle import TaskPlan
-from mock_server.outbox import DELIVERED, WAITING, Attempt, MemoryOutbox, Outbox
+from mock_server.outbox import DELIVERED, WAITING, Attempt, Finished, MemoryOutbox, Outbox
 from mock_server.sqlite_outbox import SQLiteOutbox
 from mock_server.sqlite_store import SQLiteStore
 from mock_server.store import MemoryStore, TaskRecord, TaskStore
@@ -73,10 +73,11 @@ def test_an_expired_lease_is_taken_over(pair: tuple[TaskStore, Outbox, Outbox]) 
     (job,) = one.claim_due(T0 + 100, "a", 1000, 10)
     (again,) = two.claim_due(T0 + 1100, "b", 1000, 10)
     assert again.task_id == job.task_id
-    one.finish(job, "a", attempt(), DELIVERED, None)  # the overtaken holder cannot settle it
+    # The overtaken holder journals its attempt but cannot settle the delivery.
+    one.finish_many([Finished(job, "a", attempt(), DELIVERED, None)])
     (delivery,) = two.journal(job.task_id)
     assert delivery.state == WAITING
-    two.finish(again, "b", attempt(), DELIVERED, None)
+    two.finish_many([Finished(again, "b", attempt(), DELIVERED, None)])
     (delivery,) = two.journal(job.task_id)
     assert delivery.state == DELIVERED and len(delivery.attempts) == 2
     assert one.idle()
