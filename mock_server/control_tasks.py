@@ -154,19 +154,43 @@ def find_tasks(store: TaskStore, where: TaskFilter, now_ms: int, *, after_seq: i
                 break
             cursor = rows[-1].seq
         return found[:limit], (found[limit - 1].seq if len(found) > limit else None)
-    # The store lists oldest first only: keep the newest matches while walking it once.
+    # The store lists oldest first only: read windows of sequence numbers downwards from
+    # the newest, so a page of the newest tasks costs about one page of rows.
+    hi = after_seq or last_seq(store, where.api_key) + 1  # exclusive upper bound
     matches: list[TaskRecord] = []
-    cursor = 0
-    while True:
-        rows = store.list_tasks(api_key=where.api_key, limit=page_size, after_seq=cursor)
-        matches += [r for r in rows if (not after_seq or r.seq < after_seq)
-                    and where.matches(r, now_ms)]
-        matches = matches[-(limit + 1):]
-        if len(rows) < page_size:
-            break
-        cursor = rows[-1].seq
-    page = list(reversed(matches))
-    return page[:limit], (page[limit - 1].seq if len(page) > limit else None)
+    window = max(2 * limit, 100)
+    while hi > 1 and len(matches) <= limit:
+        lo = max(0, hi - 1 - window)
+        rows = store.list_tasks(api_key=where.api_key, limit=hi - 1 - lo, after_seq=lo)
+        matches += [r for r in reversed(rows) if r.seq < hi and where.matches(r, now_ms)]
+        hi, window = lo + 1, window * 2  # sparse matches: widen the window
+    return matches[:limit], (matches[limit - 1].seq if len(matches) > limit else None)
+
+
+def last_seq(store: TaskStore, api_key: str | None = None) -> int:
+    """Return the highest stored sequence number (0 when empty), in a few indexed lookups."""
+
+    def after(seq: int) -> int | None:
+        rows = store.list_tasks(api_key=api_key, limit=1, after_seq=seq)
+        return rows[0].seq if rows else None
+
+    first = after(0)
+    if first is None:
+        return 0
+    known, probe = first, 2 * first
+    while (found := after(probe)) is not None:  # gallop up past the newest
+        known, probe = found, 2 * found
+    low, high = known, probe  # a task has seq `known`; none has seq > `probe`
+    while low < high:
+        middle = (low + high + 1) // 2
+        found = after(middle - 1)
+        if found is not None:
+            low = found
+            if found >= high:
+                break
+        else:
+            high = middle - 1
+    return low
 
 
 def every_task(store: TaskStore, page_size: int = 1000) -> Iterator[TaskRecord]:
