@@ -278,8 +278,8 @@ def unreachable_reason(host: str) -> str | None:
             return "a local-network name"
         return None
     for test, reason in ((ip.is_loopback, "a loopback address"),
-                         (ip.is_private, "a private address"),
                          (ip.is_link_local, "a link-local address"),
+                         (ip.is_private, "a private address"),
                          (ip.is_unspecified, "an unspecified address"),
                          (ip.is_reserved or ip.is_multicast, "a reserved address")):
         if test:

@@ -13,7 +13,7 @@ from . import create_app
 from .backend import task_data
 from .clock import VirtualClock
 from .conformance import render_table
-from .conformance_api import build_report, callback_attempts
+from .conformance_api import build_report
 from .journal import mask_key
 
 FIXTURE_DEFAULTS: dict[str, Any] = {
@@ -130,11 +130,15 @@ class InProcessMock(_Common):
                 for r in self.state.store.list_tasks(limit=100_000)]
 
     def callbacks(self) -> list[dict[str, Any]]:
-        """Every callback delivery attempt, oldest first."""
-        records = self.state.store.list_tasks(limit=100_000)
-        return [{"taskId": a.task_id, "url": a.url, "time": a.time_ms, "status": a.status,
-                 "error": a.error, "latencyMs": a.latency_ms}
-                for a in sorted(callback_attempts(self.state, records), key=lambda a: a.time_ms)]
+        """Every callback delivery attempt (with the payload sent), oldest first."""
+        dispatcher = getattr(self.state, "dispatcher", None)
+        if dispatcher is None:
+            return []
+        attempts = [{"taskId": r.task_id, **a.as_json()}
+                    for r in self.state.store.list_tasks(limit=100_000)
+                    if r.request.get("request_type") == "callback"
+                    for d in dispatcher.journal(r.task_id) for a in d.attempts]
+        return sorted(attempts, key=lambda a: a["time"])
 
     def conformance(self) -> dict[str, Any]:
         """The conformance report over everything since the last reset."""

@@ -16,8 +16,9 @@ import sqlite3
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def key_id(key: str) -> str:
 
 
 def mask_key(key: str) -> str:
-    """Return a key with most of it hidden: at most a quarter shows, never the whole."""
+    """Return a key mostly hidden: at most a quarter (four characters) shows at each end."""
     if not key:
         return ""
     shown = min(4, len(key) // 4)
@@ -52,16 +53,25 @@ def bearer_key(authorization: str | None) -> str:
     return parts[-1].strip() if parts else ""
 
 
+def is_secret_header(name: str) -> bool:
+    """Whether a header (or query parameter) of this name may carry a credential."""
+    return _SECRET_HEADER.search(name) is not None
+
+
+def mask_secret(value: str) -> str:
+    """Mask a credential, keeping an auth scheme ('Bearer flu…key')."""
+    match = _BEARER.match(value)
+    return match.group(1) + mask_key(match.group(2)) if match else mask_key(value.strip())
+
+
 def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Return the headers with every credential-looking value masked and long values cut."""
     masked: dict[str, str] = {}
     for name, value in headers:
         if len(masked) >= MAX_HEADERS:
             break
-        if _SECRET_HEADER.search(name):
-            match = _BEARER.match(value)
-            value = (match.group(1) + mask_key(match.group(2)) if match
-                     else mask_key(value.strip()))
+        if is_secret_header(name):
+            value = mask_secret(value)
         masked[name] = value if len(value) <= MAX_VALUE else value[:MAX_VALUE] + "…"
     return masked
 
@@ -90,10 +100,26 @@ class JournalEntry:
                 "state": self.state, "errors": list(self.errors), "headers": self.headers}
 
 
+Row = tuple[Any, ...]  # the journal table's columns after seq, in _COLUMNS order
+
+
+def entry_row(entry: JournalEntry) -> Row:
+    """Return the table row of an entry (its seq left to the sink)."""
+    return (entry.time_ms, entry.method, entry.path, entry.query, entry.status, entry.key_id,
+            entry.key_hint, entry.task_id, entry.state, json.dumps(list(entry.errors)),
+            json.dumps(entry.headers))
+
+
+class Pending(Protocol):
+    """What the request path records: the raw request, turned into a row at flush time."""
+
+    def row(self) -> Row: ...
+
+
 class JournalSink(Protocol):
     """Where journal entries are kept."""
 
-    def write(self, entries: Sequence[JournalEntry]) -> None: ...
+    def write(self, rows: Sequence[Row]) -> None: ...
 
     def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
              after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
@@ -111,11 +137,11 @@ class MemorySink:
         self._seq = 0
         self._lock = threading.Lock()
 
-    def write(self, entries: Sequence[JournalEntry]) -> None:
+    def write(self, rows: Sequence[Row]) -> None:
         with self._lock:
-            for entry in entries:
+            for row in rows:
                 self._seq += 1
-                self._entries.append(_with_seq(entry, self._seq))
+                self._entries.append(_entry((self._seq, *row)))
 
     def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
              after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
@@ -172,10 +198,7 @@ class SQLiteSink:
     def conn(self) -> sqlite3.Connection:
         return self.db.conn
 
-    def write(self, entries: Sequence[JournalEntry]) -> None:
-        rows = [(e.time_ms, e.method, e.path, e.query, e.status, e.key_id, e.key_hint,
-                 e.task_id, e.state, json.dumps(list(e.errors)), json.dumps(e.headers))
-                for e in entries]
+    def write(self, rows: Sequence[Row]) -> None:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -215,18 +238,18 @@ class Journal:
         self.sink = sink
         self.flush_interval_s = flush_interval_s
         self.buffered = buffered
-        self._buffer: list[JournalEntry] = []
+        self._buffer: deque[JournalEntry | Pending] = deque()
         self._flush_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         _OPEN.add(self)
 
-    def record(self, entry: JournalEntry) -> None:
-        """Keep one entry; cheap enough for every request."""
+    def record(self, item: JournalEntry | Pending) -> None:
+        """Keep one entry (or what becomes one at flush time); cheap enough for every request."""
         if not self.buffered:
-            self.sink.write([entry])
+            self.sink.write(_rows([item]))
             return
-        self._buffer.append(entry)  # list.append is atomic: no lock on the request path
+        self._buffer.append(item)  # deque.append is atomic: no lock on the request path
         thread = self._thread
         if thread is None or not thread.is_alive():  # a forked worker inherits no thread
             self._start()
@@ -234,15 +257,16 @@ class Journal:
     def flush(self) -> None:
         """Write every buffered entry now (also called before any read)."""
         with self._flush_lock:
-            batch, self._buffer = self._buffer, []
+            buffer = self._buffer
+            batch = [buffer.popleft() for _ in range(len(buffer))]  # others may append meanwhile
             if not batch:
                 return
             try:
-                self.sink.write(batch)
+                self.sink.write(_rows(batch))
             except Exception:
                 log.exception("journal flush failed; keeping %d entries for the next try",
                               len(batch))
-                self._buffer[:0] = batch[-MAX_BUFFER:]
+                buffer.extendleft(reversed(batch[-MAX_BUFFER:]))
 
     def entries(self, *, api_keys: Sequence[str] | None = None,
                 key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
@@ -308,15 +332,21 @@ def _flush_all() -> None:
             log.exception("journal flush at exit failed")
 
 
+def _rows(items: Sequence[JournalEntry | Pending]) -> list[Row]:
+    rows = []
+    for item in items:
+        try:
+            rows.append(entry_row(item) if isinstance(item, JournalEntry) else item.row())
+        except Exception:  # one odd request must not cost the journal the whole batch
+            log.exception("could not journal a request")
+    return rows
+
+
 def _keyset(key_ids: Sequence[str] | None) -> set[str] | None:
     return None if key_ids is None else set(key_ids)
 
 
-def _with_seq(entry: JournalEntry, seq: int) -> JournalEntry:
-    return replace(entry, seq=seq)
-
-
-def _entry(row: tuple[Any, ...]) -> JournalEntry:
+def _entry(row: Row) -> JournalEntry:
     (seq, time_ms, method, path, query, status, kid, hint, task_id, state,
      errors_json, headers_json) = row
     return JournalEntry(time_ms, method, path, status, kid, hint, task_id, state,

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import requests
 
+from mock_server.conformance_checks import is_exempt, unreachable_reason
+
 from .conftest import STATUS, SUBMIT, MakeMock, Raw, finding, rule_ids
 
 
@@ -207,3 +209,73 @@ def test_downloading_after_expiry_does_not_count(flux2_mock: Any, raw: Raw) -> N
     flux2_mock.advance(24 * 3600)
     assert requests.get(url, timeout=5).status_code == 410
     assert "result-never-downloaded" in rule_ids(flux2_mock.conformance())
+
+
+def test_thresholds_scale_with_the_profile(make_mock: MakeMock) -> None:
+    mock = make_mock(profile="fast")  # 100x faster than the real API
+    raw = Raw(mock)
+    patient, hasty = raw.submit(), raw.submit()
+    mock.advance(0.15)  # 15 s at this scale
+    raw.poll(patient)
+    mock.advance(0.05)  # 5 s
+    raw.poll(patient)
+    raw.poll(hasty)
+    mock.advance(0.049)
+    raw.poll(hasty)
+    report = mock.conformance()
+    assert report["thresholds"]["timeScale"] == 0.01
+    assert report["thresholds"]["firstPollMs"] == 150
+    tasks = {f["rule"]: {e["taskId"] for e in f["evidence"]} for f in report["findings"]}
+    assert tasks == {"poll-too-frequent": {hasty}}
+
+
+def test_an_explicit_time_scale_overrides_the_profile(make_mock: MakeMock) -> None:
+    mock = make_mock(profile="fast", conformance_time_scale=1.0)
+    raw = Raw(mock)
+    task_id = raw.submit()
+    mock.advance(1)
+    raw.poll(task_id)
+    assert "first-poll-too-early" in rule_ids(mock.conformance())
+
+
+def test_timed_rules_are_skipped_when_the_profile_has_no_time(make_mock: MakeMock) -> None:
+    mock = make_mock(profile="instant")
+    raw = Raw(mock)
+    task_id = raw.submit()
+    raw.poll(task_id)
+    report = mock.conformance()
+    skipped = {r["id"] for r in report["rules"] if r["result"] == "skipped"}
+    assert skipped == {"first-poll-too-early", "poll-too-frequent", "poll-past-timeout"}
+    assert report["findings"] == []
+
+
+def test_a_key_filter_reports_only_that_key(make_mock: MakeMock) -> None:
+    mock = make_mock(api_keys=("team-key-1", "team-key-2"))
+    raw = Raw(mock)
+    raw.poll("task_nope")  # as team-key-1, the fixture's key
+    report = requests.get(mock.url("/_mock/conformance"), timeout=5,
+                          headers={"X-Flux2-Api-Key": "team-key-2"}).json()
+    assert (report["apiKey"], report["requests"], report["findings"]) == ("te…-2", 0, [])
+    mine = requests.get(mock.url("/_mock/conformance"), params={"apiKey": "team-key-1"},
+                        timeout=5).json()
+    assert mine["requests"] == 1 and not mine["conformant"]
+    text = requests.get(mock.url("/_mock/conformance"), timeout=5,
+                        params={"apiKey": "team-key-1", "format": "text"}).text
+    assert text.startswith("conformance of te…-1: 1 requests, 0 tasks, time scale 1.0")
+    assert "NOT CONFORMANT: 1 error(s), 0 warning(s)" in text
+
+
+@pytest.mark.parametrize(("host", "reason"), [
+    ("127.0.0.1", "a loopback address"), ("localhost", "a loopback name"),
+    ("[::1]", "a loopback address"), ("10.1.2.3", "a private address"),
+    ("169.254.1.1", "a link-local address"), ("printer.local", "a local-network name"),
+    ("intranet", "a single-label name, not resolvable on the internet"),
+    ("hooks.example.com", None), ("93.184.215.14", None)])
+def test_which_callback_hosts_the_real_api_cannot_reach(host: str, reason: str | None) -> None:
+    assert unreachable_reason(host) == reason
+
+
+def test_exempt_hosts_match_loopback_names_ips_and_networks() -> None:
+    assert is_exempt("127.0.0.1", ["loopback"]) and is_exempt("localhost", ["loopback"])
+    assert is_exempt("10.9.8.7", ["10.0.0.0/8"]) and is_exempt("tunnel.dev", ["tunnel.dev"])
+    assert not is_exempt("10.9.8.7", ["loopback"])

@@ -7,8 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +15,12 @@ import pytest
 import requests
 from flux2_client import CallbackReceiver, Flux2Client
 
-from tests.support.serve import DEFAULT_KEY, ServeProcess, auth, status, submit, text_request
+from tests.support.serve import DEFAULT_KEY, auth, status, submit, text_request
+
+from .serving import serving
 
 pytestmark = pytest.mark.e2e
 FAST = 0.01  # the `fast` profile's time_scale: 15 s -> 150 ms, 5 s -> 50 ms, 3 min -> 1.8 s
-
-
-@contextmanager
-def serving(*args: str, env: dict[str, str] | None = None,
-            store: Path | None = None) -> Iterator[ServeProcess]:
-    """A `flux2-mock serve` process for the block, killed after, its output pipe closed."""
-    server = ServeProcess(*args, env=env, store=store).start()
-    try:
-        yield server
-    finally:
-        server.kill()
-        if server.proc is not None and server.proc.stdout is not None:
-            server.proc.stdout.close()
 
 
 def journal_rows(store: Path) -> list[tuple[Any, ...]]:
