@@ -223,7 +223,8 @@ class Flux2Backend:
         processing = profile.processing.draw(rng)
         fails = rng.random() < current.failure_rate
         vocabulary = self.settings.fail_code_vocabulary
-        drawn_code = rng.choice(load("fail_codes")["random_failures"][vocabulary])
+        drawn_code = rng.choice(self.settings.fail_codes
+                                or load("fail_codes")["random_failures"][vocabulary])
         outcome = scenario.outcome or ("failed" if fails else "success")
         fail_code = fail_msg = None
         if outcome == "failed":

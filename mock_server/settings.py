@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from .scenarios import FAIL_CODE
+
 ENV_PREFIX = "FLUX2_MOCK_"
 DEFAULT_API_KEY = "flux2-mock-key"
 
@@ -61,6 +63,8 @@ class Settings:
     store: str = ""
     failure_rate: float = 0.0
     fail_code_vocabulary: str = "legacy"
+    # The failCodes failure_rate draws from; empty = the vocabulary's list in fail_codes.json.
+    fail_codes: tuple[str, ...] = ()
     failure_callback_envelope: str = "flux-2"
     strict_required: bool = False
     model_aliases: tuple[str, ...] = ()
@@ -104,6 +108,7 @@ class Settings:
     conformance_max_in_flight: int = 0
     conformance_callback_exempt_hosts: tuple[str, ...] = ()
     journal_flush_ms: int = 150
+    journal_max_entries: int = 100_000
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -114,6 +119,10 @@ class Settings:
             raise SettingsError(f"failure_rate must be between 0 and 1, got {self.failure_rate}")
         if not self.api_keys or any(not k.strip() for k in self.api_keys):
             raise SettingsError("api_keys must hold at least one non-empty key")
+        bad_codes = [c for c in self.fail_codes if not FAIL_CODE.match(c)]
+        if bad_codes:
+            raise SettingsError(f"fail_codes must be letters, digits and underscores starting "
+                                f"with a letter, got {bad_codes[0]!r}")
         if not self.admin_token and not is_loopback(self.host):
             raise SettingsError(
                 f"host {self.host} is not a loopback address, so the control plane under "
@@ -125,7 +134,7 @@ class Settings:
                      "conformance_first_poll_s", "conformance_poll_interval_s",
                      "conformance_max_wait_s", "conformance_repolls_allowed",
                      "conformance_callback_timeout_s", "conformance_requests_per_minute",
-                     "conformance_max_in_flight", "journal_flush_ms"):
+                     "conformance_max_in_flight", "journal_flush_ms", "journal_max_entries"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         from .billing_api import check_paid_settings  # late: reads data files

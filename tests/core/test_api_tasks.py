@@ -181,3 +181,12 @@ def test_scenario_overrides_one_duration(make_mock: MakeMock, scenario: str) -> 
     task_id = mock.task(scenario=scenario)
     mock.clock.advance(10)
     assert mock.data(task_id)["costTime"] == 600
+
+
+def test_fail_codes_setting_chooses_what_failures_draw(make_mock: MakeMock) -> None:
+    mock = make_mock(failure_rate=1.0, seed=4, fail_codes=("PROCESSING_TIMEOUT", "Quota_X"))
+    drawn = outcomes(mock, 40)
+    assert {c for _, c in drawn} == {"PROCESSING_TIMEOUT", "Quota_X"}
+    task_id = mock.task(scenario="fail")  # a plain `fail` keeps the documented default code
+    mock.clock.advance(10)
+    assert mock.data(task_id)["failCode"] == "CONTENT_VIOLATION"

@@ -118,3 +118,15 @@ def test_default_ttl_is_24_hours(mock: Mock) -> None:
     assert mock.client.get(f"/output/{task_id}/0.jpg").status_code == 200
     mock.clock.advance(1)
     assert mock.client.get(f"/output/{task_id}/0.jpg").status_code == 410
+
+
+def test_the_image_shows_the_prompt() -> None:
+    from mock_server.images import render
+
+    first = Image.open(io.BytesIO(render("task_same", "A red fox in the snow", 832, 1248)))
+    second = Image.open(io.BytesIO(render("task_same", "A blue whale at sea", 832, 1248)))
+    blank = Image.open(io.BytesIO(render("task_same", "", 832, 1248)))
+    assert first.size == second.size == (832, 1248)
+    # Same task (same colours), different prompts: only the text can make the pixels differ.
+    assert first.tobytes() != second.tobytes()
+    assert first.tobytes() != blank.tobytes()

@@ -104,3 +104,10 @@ def test_store_path_defaults_under_the_state_dir(tmp_path: Path,
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     assert Settings().store_path == str(tmp_path / "flux2-mock" / "tasks.sqlite3")
     assert Settings(store="memory").store_path == "memory"
+
+
+def test_fail_codes_from_env_and_their_form() -> None:
+    env = {"FLUX2_MOCK_FAIL_CODES": "NSFW_DETECTED, PROCESSING_TIMEOUT"}
+    assert load_settings(env=env).fail_codes == ("NSFW_DETECTED", "PROCESSING_TIMEOUT")
+    with pytest.raises(SettingsError, match=r"fail_codes must be letters, .*got 'not a code'"):
+        load_settings(env={"FLUX2_MOCK_FAIL_CODES": "OK_CODE,not a code"})
