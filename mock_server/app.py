@@ -80,7 +80,8 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     state = app.extensions["flux2_mock"]
     state.paid = build_paid_part(settings, store, clock, seed=state.backend.seed)
     state.backend.admission = state.paid.admission
-    state.journal = open_journal(store, flush_ms=settings.journal_flush_ms)
+    state.journal = open_journal(store, flush_ms=settings.journal_flush_ms,
+                                 max_entries=settings.journal_max_entries)
     from . import api, billing_api, conformance_api, control, journal_http
 
     journal_http.install(app, state.journal, clock)

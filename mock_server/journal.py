@@ -12,14 +12,16 @@ import hashlib
 import json
 import logging
 import re
-import sqlite3
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .journal_store import JournalSink
 
 log = logging.getLogger(__name__)
 
@@ -110,124 +112,18 @@ def entry_row(entry: JournalEntry) -> Row:
             json.dumps(entry.headers))
 
 
+def entry_from_row(row: Row) -> JournalEntry:
+    """Return the entry of a table row that starts with its seq."""
+    (seq, time_ms, method, path, query, status, kid, hint, task_id, state,
+     errors_json, headers_json) = row
+    return JournalEntry(time_ms, method, path, status, kid, hint, task_id, state,
+                        tuple(json.loads(errors_json)), json.loads(headers_json), query, seq)
+
+
 class Pending(Protocol):
     """What the request path records: the raw request, turned into a row at flush time."""
 
     def row(self) -> Row: ...
-
-
-class JournalSink(Protocol):
-    """Where journal entries are kept."""
-
-    def write(self, rows: Sequence[Row]) -> None: ...
-
-    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
-             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
-        """Entries of the given keys (all when None) plus those naming `task_ids`, by seq."""
-        ...
-
-    def reset(self, *, key_ids: Sequence[str] | None = None) -> None: ...
-
-
-class MemorySink:
-    """A list behind a lock, for one-process runs."""
-
-    def __init__(self) -> None:
-        self._entries: list[JournalEntry] = []
-        self._seq = 0
-        self._lock = threading.Lock()
-
-    def write(self, rows: Sequence[Row]) -> None:
-        with self._lock:
-            for row in rows:
-                self._seq += 1
-                self._entries.append(_entry((self._seq, *row)))
-
-    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
-             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
-        wanted, tasks = _keyset(key_ids), set(task_ids)
-        with self._lock:
-            rows = [e for e in self._entries if e.seq > after_seq and (
-                wanted is None or e.key_id in wanted or e.task_id in tasks)]
-        return rows[:limit]
-
-    def reset(self, *, key_ids: Sequence[str] | None = None) -> None:
-        wanted = _keyset(key_ids)
-        with self._lock:
-            self._entries = [] if wanted is None else [
-                e for e in self._entries if e.key_id not in wanted]
-
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
-    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    time_ms   INTEGER NOT NULL,
-    method    TEXT NOT NULL,
-    path      TEXT NOT NULL,
-    query     TEXT NOT NULL DEFAULT '',
-    status    INTEGER NOT NULL,
-    key_id    TEXT NOT NULL DEFAULT '',
-    key_hint  TEXT NOT NULL DEFAULT '',
-    task_id   TEXT,
-    state     TEXT,
-    errors_json  TEXT NOT NULL DEFAULT '[]',
-    headers_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS journal_by_key ON journal (key_id, seq);
-CREATE INDEX IF NOT EXISTS journal_by_task ON journal (task_id);
-"""
-_COLUMNS = ("seq, time_ms, method, path, query, status, key_id, key_hint, task_id, state, "
-            "errors_json, headers_json")
-
-
-class Connections(Protocol):
-    """Something that hands each thread (and each forked process) its own connection."""
-
-    @property
-    def conn(self) -> sqlite3.Connection: ...
-
-
-class SQLiteSink:
-    """The journal table in the store's SQLite file, shared by every worker process."""
-
-    def __init__(self, db: Connections) -> None:
-        self.db = db  # the task store: its per-thread, fork-safe connections
-        self.conn.executescript(SCHEMA)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.db.conn
-
-    def write(self, rows: Sequence[Row]) -> None:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(f"INSERT INTO journal ({_COLUMNS.split(', ', 1)[1]}) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
-             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
-        sql = f"SELECT {_COLUMNS} FROM journal WHERE seq > ?"
-        args: list[Any] = [after_seq]
-        if key_ids is not None:
-            marks = ",".join("?" * len(key_ids)) or "NULL"
-            tmarks = ",".join("?" * len(task_ids)) or "NULL"
-            sql += f" AND (key_id IN ({marks}) OR task_id IN ({tmarks}))"
-            args += [*key_ids, *task_ids]
-        sql += " ORDER BY seq LIMIT ?"
-        args.append(limit)
-        return [_entry(row) for row in self.conn.execute(sql, args)]
-
-    def reset(self, *, key_ids: Sequence[str] | None = None) -> None:
-        if key_ids is None:
-            self.conn.execute("DELETE FROM journal")
-        else:
-            marks = ",".join("?" * len(key_ids)) or "NULL"
-            self.conn.execute(f"DELETE FROM journal WHERE key_id IN ({marks})", list(key_ids))
 
 
 class Journal:
@@ -270,13 +166,14 @@ class Journal:
 
     def entries(self, *, api_keys: Sequence[str] | None = None,
                 key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
-                after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
+                after_seq: int = 0, limit: int | None = None) -> list[JournalEntry]:
         """Return entries of the given keys (every key when neither is given), oldest first."""
         self.flush()
         ids = None
         if api_keys is not None or key_ids is not None:
             ids = [*(key_id(k) for k in api_keys or ()), *(key_ids or ())]
-        return self.sink.read(key_ids=ids, task_ids=task_ids, after_seq=after_seq, limit=limit)
+        return self.sink.read(key_ids=ids, task_ids=task_ids, after_seq=after_seq,
+                              limit=2**62 if limit is None else limit)
 
     def settle(self) -> None:
         """Flush, then wait one flush interval so other worker processes have flushed too."""
@@ -342,21 +239,12 @@ def _rows(items: Sequence[JournalEntry | Pending]) -> list[Row]:
     return rows
 
 
-def _keyset(key_ids: Sequence[str] | None) -> set[str] | None:
-    return None if key_ids is None else set(key_ids)
-
-
-def _entry(row: Row) -> JournalEntry:
-    (seq, time_ms, method, path, query, status, kid, hint, task_id, state,
-     errors_json, headers_json) = row
-    return JournalEntry(time_ms, method, path, status, kid, hint, task_id, state,
-                        tuple(json.loads(errors_json)), json.loads(headers_json), query, seq)
-
-
-def open_journal(store: object, *, flush_ms: int = 150) -> Journal:
+def open_journal(store: object, *, flush_ms: int = 150,
+                 max_entries: int = 100_000) -> Journal:
     """Return the journal beside a task store: in its SQLite file, or in memory."""
+    from .journal_store import MemorySink, SQLiteSink
     from .sqlite_store import SQLiteStore
 
     if not isinstance(store, SQLiteStore):
-        return Journal(MemorySink(), buffered=False)
-    return Journal(SQLiteSink(store), flush_interval_s=flush_ms / 1000)
+        return Journal(MemorySink(max_entries), buffered=False)
+    return Journal(SQLiteSink(store, max_entries), flush_interval_s=flush_ms / 1000)

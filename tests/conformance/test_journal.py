@@ -10,16 +10,8 @@ from typing import Any
 import pytest
 
 from mock_server import VirtualClock, create_app
-from mock_server.journal import (
-    Journal,
-    JournalEntry,
-    MemorySink,
-    SQLiteSink,
-    entry_row,
-    key_id,
-    mask_headers,
-    mask_key,
-)
+from mock_server.journal import Journal, JournalEntry, entry_row, key_id, mask_headers, mask_key
+from mock_server.journal_store import MemorySink, SQLiteSink
 from mock_server.sqlite_store import SQLiteStore
 
 KEY = "flux2-mock-key"
@@ -128,3 +120,15 @@ def test_sqlite_journal_is_written_in_the_background_and_read_back(tmp_path: Pat
     assert entry_row(read) == entry_row(entry) and read.seq == 1
     assert other.read(key_ids=["nobody"]) == []
     journal.close()
+
+
+def test_the_journal_keeps_only_the_newest_entries(tmp_path: Path) -> None:
+    for sink in (MemorySink(max_entries=5),
+                 SQLiteSink(SQLiteStore(tmp_path / "t.db"), max_entries=5)):
+        journal = Journal(sink, buffered=False)
+        for n in range(1200):  # the SQLite table is trimmed every 1000 rows written
+            journal.record(JournalEntry(n, "GET", "/p", 200))
+        kept = [e.time_ms for e in journal.entries()]
+        assert kept[-5:] == [1195, 1196, 1197, 1198, 1199]
+        assert len(kept) <= 5 + 1000
+        assert kept[0] >= 995
