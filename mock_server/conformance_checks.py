@@ -135,10 +135,20 @@ def unknown_task_polled(inputs: Inputs, rule: Rule) -> list[Finding]:
     return found(rule, f"{len(evidence)} poll(s) of task ids this key never received", evidence)
 
 
+def refused(inputs: Inputs, *, concurrency: bool) -> list[Evidence]:
+    """The 429s the mock answered: for too many tasks at once, or for too many requests."""
+    found = []
+    for e in inputs.entries:
+        if e.path.startswith(API) and e.status == 429:
+            message = " ".join(x.get("message", "") for x in e.errors)
+            if ("concurrent" in message) == concurrency:
+                found.append(Evidence.of(e, f"the mock answered 429: {message or 'over the plan'}"))
+    return found
+
+
 @check("rate-limit-exceeded")
 def rate_limit_exceeded(inputs: Inputs, rule: Rule) -> list[Finding]:
-    evidence = [Evidence.of(e, "the mock answered 429: over the plan's limit")
-                for e in inputs.entries if e.path.startswith(API) and e.status == 429]
+    evidence = refused(inputs, concurrency=False)
     window = inputs.thresholds.window_ms
     by_key: dict[str, list[JournalEntry]] = defaultdict(list)
     for entry in inputs.entries:
@@ -166,7 +176,7 @@ def too_many_in_flight(inputs: Inputs, rule: Rule) -> list[Finding]:
     by_key: dict[str, list[TaskRecord]] = defaultdict(list)
     for task in inputs.tasks:
         by_key[task.api_key].append(task)
-    evidence = []
+    evidence = refused(inputs, concurrency=True)
     for key, tasks in by_key.items():
         limit = inputs.limits_for(key_id(key)).max_in_flight
         if not limit:

@@ -279,3 +279,21 @@ def test_exempt_hosts_match_loopback_names_ips_and_networks() -> None:
     assert is_exempt("127.0.0.1", ["loopback"]) and is_exempt("localhost", ["loopback"])
     assert is_exempt("10.9.8.7", ["10.0.0.0/8"]) and is_exempt("tunnel.dev", ["tunnel.dev"])
     assert not is_exempt("10.9.8.7", ["loopback"])
+
+
+def test_429s_of_a_plan_are_flagged_under_the_limit_they_hit(make_mock: MakeMock) -> None:
+    mock = make_mock(key_plans=("flux2-mock-key=free",))  # 10 requests/min, 3 tasks at once
+    raw = Raw(mock)
+    for _ in range(3):
+        raw.submit()
+    assert requests.post(mock.url(SUBMIT), headers=raw.auth(), timeout=5, json={
+        "request_type": "async", "input": {"prompt": "one too many"}}).status_code == 429
+    mock.advance(40)
+    codes = [raw.poll("task_0000000000000000")["code"] for _ in range(8)]
+    assert codes[-1] == 429
+    report = mock.conformance()
+    in_flight = finding(report, "too-many-in-flight")["evidence"]
+    assert [e["status"] for e in in_flight] == [429]
+    assert "3 concurrent tasks" in in_flight[0]["what"]
+    rate = finding(report, "rate-limit-exceeded")["evidence"]
+    assert rate and all("10 requests per minute" in e["what"] for e in rate)

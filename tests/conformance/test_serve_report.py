@@ -111,3 +111,14 @@ def test_report_of_an_unreachable_mock_exits_2() -> None:
     result = report("http://127.0.0.1:9")
     assert result.returncode == 2
     assert "cannot reach http://127.0.0.1:9/_mock/conformance" in result.stderr
+
+
+def test_report_sends_the_admin_token_a_guarded_control_plane_needs(tmp_path: Path) -> None:
+    with serving("--profile", "instant", "--admin-token", "admin-secret-123",
+                 store=tmp_path / "t.db") as mock:
+        refused = report(mock.base_url)
+        assert refused.returncode == 2 and "answered 401" in refused.stderr
+        allowed = report(mock.base_url, "--admin-token", "admin-secret-123", "--json")
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["conformant"] is True
+    assert "admin-secret-123" not in refused.stderr + allowed.stdout

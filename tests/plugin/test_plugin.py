@@ -119,7 +119,8 @@ def test_burst(flux2_mock):
     codes = [submit(flux2_mock).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]  # the free plan: 3 concurrent tasks
     report = flux2_mock.conformance()
-    assert "rate-limit-exceeded" in {f["rule"] for f in report["findings"]}
+    found = {f["rule"]: f for f in report["findings"]}
+    assert "3 concurrent tasks" in found["too-many-in-flight"]["evidence"][0]["what"]
     assert not report["conformant"]
 ''')
     result.assert_outcomes(passed=1)
