@@ -158,7 +158,9 @@ async function renderCallbacks(tasks) {
   const withCallbacks = tasks.filter((t) => t.callbackUrl).slice(0, 10);
   const lines = [];
   for (const task of withCallbacks) {
-    const full = await call("GET", `/_mock/tasks/${encodeURIComponent(task.taskId)}`);
+    let full;
+    try { full = await call("GET", `/_mock/tasks/${encodeURIComponent(task.taskId)}`); }
+    catch (error) { if (error.status === 404) continue; throw error; }  // reset meanwhile
     const mine = deliveryLines(full.callbacks, `${task.taskId} `);
     lines.push(...(mine.length ? mine : [`${task.taskId} → ${task.callbackUrl}: not due yet`]));
   }
