@@ -32,8 +32,10 @@ async function call(method, path, body) {
   const response = await fetch(path, {method, headers,
     body: body === undefined ? undefined : JSON.stringify(body)});
   const data = await response.json().catch(() => null);
-  if (response.status === 401) $("token-form").hidden = false;
-  if (!response.ok) throw new HttpError(response.status, data);
+  // With error_status = 200 an error comes as HTTP 200 with its status in the envelope's code.
+  const status = data && typeof data.code === "number" && data.message ? data.code : response.status;
+  if (status === 401) $("token-form").hidden = false;
+  if (!response.ok || status >= 400) throw new HttpError(status, data);
   return data;
 }
 

@@ -94,14 +94,16 @@ def test_dashboard_follows_tasks_and_fails_a_running_one(browser: Any, artifacts
     assert (artifacts / "dashboard.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("error_status", ["http", "200"])
 def test_dashboard_asks_for_the_admin_token_when_the_server_has_one(
-        browser: Any, tmp_path: Path) -> None:
+        browser: Any, tmp_path: Path, error_status: str) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     token = "dashboard-admin-token"
-    with live_server("--admin-token", token, "--workers", "1",
-                     store=tmp_path / "tasks.sqlite3") as server:
+    # With error_status=200 the refusal is HTTP 200 with code 401 in the envelope.
+    with live_server("--admin-token", token, "--workers", "1", store=tmp_path / "tasks.sqlite3",
+                     env={"FLUX2_MOCK_ERROR_STATUS": error_status}) as server:
         task_id = new_task(server.base_url)
         browser.get(server.url("/_mock/ui"))
         form = browser.find_element(By.ID, "token-form")
