@@ -28,6 +28,8 @@ from .store import TaskStore
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 FLUSH_EVERY_S = 1.0
 ROUTE_KEY = "flux2_mock.route"
+# Label values stay few whatever clients send: routes are patterns, other methods are OTHER.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS mock_metrics (
@@ -167,8 +169,9 @@ def instrument(wsgi_app: Callable[..., Iterable[bytes]], metrics: Metrics
             return wsgi_app(environ, record_status)
         finally:
             status = int(seen[-1].split(None, 1)[0]) if seen else 0
+            method = environ.get("REQUEST_METHOD", "")
             metrics.observe(environ.get(ROUTE_KEY, "unmatched"),
-                            environ.get("REQUEST_METHOD", ""), status,
+                            method if method in METHODS else "OTHER", status,
                             time.perf_counter() - started)
 
     return counted

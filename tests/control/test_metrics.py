@@ -32,6 +32,7 @@ def test_metrics_count_requests_by_route_and_status(control: Control) -> None:
     control.get("/api/v1/statusTask/flux-2?taskId=nope",
                 headers={"Authorization": "Bearer flux2-mock-key"})
     control.get("/no/such/route")
+    control.client.open("/no/such/route", method="BREW")
     response = control.get("/_mock/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
@@ -42,6 +43,7 @@ def test_metrics_count_requests_by_route_and_status(control: Control) -> None:
     assert found['flux2_mock_requests_total{route="/api/v1/generateTask/<model>",method="POST",'
                  'status="200"}'] == 1
     assert found['flux2_mock_requests_total{route="unmatched",method="GET",status="404"}'] == 1
+    assert found['flux2_mock_requests_total{route="unmatched",method="OTHER",status="404"}'] == 1
     route = '{route="/api/v1/statusTask/<model>",le="+Inf"}'
     assert found["flux2_mock_request_duration_seconds_bucket" + route] == 3
     assert found['flux2_mock_request_duration_seconds_count{route="/api/v1/statusTask/<model>"}'
