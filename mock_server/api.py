@@ -36,6 +36,11 @@ def ok(data: dict[str, Any]) -> Response:
     return jsonify(envelope(200, "success", data))
 
 
+def _not_json(name: str) -> Any:
+    # Python's json reads NaN and Infinity; JSON (RFC 8259) has no such values.
+    raise InvalidRequest(f"the request body is not valid JSON: {name} is not a JSON value")
+
+
 def json_body() -> Any:
     """Return the parsed JSON body, or raise the error that says what is wrong with it."""
     if not request.mimetype or not (request.mimetype == "application/json"
@@ -46,7 +51,7 @@ def json_body() -> Any:
     if not raw.strip():
         raise InvalidRequest("the request body is empty; send a JSON object")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except UnicodeDecodeError:
         raise InvalidRequest("the request body is not UTF-8 text") from None
     except json.JSONDecodeError as exc:

@@ -200,3 +200,11 @@ def test_server_level_errors_are_whole_json_responses() -> None:
     assert json.loads(payload) == {"code": 414, "message": "URI Too Long",
                                    "data": {"error": "Request Line is too large (8192 > 4094)"}}
     assert json.loads(json_error("garbled", "x").partition(b"\r\n\r\n")[2])["code"] == 400
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_json_numbers_are_rejected(mock: Mock, constant: str) -> None:
+    raw = '{"request_type":"async","input":{"prompt":"abc","seed":' + constant + "}}"
+    answer = envelope(mock.client.post(SUBMIT, data=raw, headers=JSON), 400)
+    assert answer["data"]["error"] == \
+        f"the request body is not valid JSON: {constant} is not a JSON value"
