@@ -62,6 +62,9 @@ from .options import (
               help="Fetch result URLs off loopback even when the target is on loopback.")
 @click.option("--callback-wait", type=click.FloatRange(min=0), metavar="SECONDS",
               help="How long to wait for a callback after completion [default: 10 / 60].")
+@click.option("--task-timeout", type=float, default=180.0, show_default=True,
+              metavar="SECONDS", help="Give up on a task after this long (at most the "
+                                      "documented 3 minutes).")
 @click.option("--list", "list_only", is_flag=True, help="List the checks and exit.")
 def main(**values: Any) -> None:
     """Check a Flux-2 server against every documented statement."""

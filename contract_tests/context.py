@@ -15,6 +15,7 @@ from .transport import Exchange, Transport
 from .verdicts import accepted_task_id, is_rejected
 
 MAX_FAILURES_KEPT = 5
+CALLBACK_PROBE = "callback_mode_accepted"
 
 
 class NotApplicable(Exception):
@@ -34,6 +35,7 @@ class Context:
     receiver: Receiver | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _reference_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, options: Options, prices: PriceTable | None = None) -> Context:
@@ -42,9 +44,11 @@ class Context:
         transport = Transport(options.base_url, options.api_key,
                               timeout_s=options.request_timeout_s)
         ctx = cls(options, transport, budget, random.Random(options.seed))
-        for name, spec in CHECKS.items():
-            if options.selected(name):
-                ctx.outcomes[name] = Outcome(spec)
+        chosen = [spec for name, spec in CHECKS.items() if options.selected(name)]
+        if any(spec.kind == "callback" for spec in chosen):
+            chosen.append(CHECKS[CALLBACK_PROBE])  # the probe that makes callbacks happen
+        for spec in sorted(set(chosen), key=list(CHECKS.values()).index):
+            ctx.outcomes[spec.name] = Outcome(spec)
         return ctx
 
     def active(self, kind: Kind) -> list[Check]:
@@ -109,11 +113,12 @@ class Context:
 
     def reference_task(self) -> tuple[Exchange, str | None]:
         """Return the submission of the docs' Quick Start request, made once per run."""
-        if "reference" not in self.shared:
-            from .payloads import quickstart_text_to_image
+        with self._reference_lock:
+            if "reference" not in self.shared:
+                from .payloads import quickstart_text_to_image
 
-            exchange = self.submit(quickstart_text_to_image())
-            self.shared["reference"] = (exchange, accepted_task_id(exchange))
+                exchange = self.submit(quickstart_text_to_image())
+                self.shared["reference"] = (exchange, accepted_task_id(exchange))
         result: tuple[Exchange, str | None] = self.shared["reference"]
         return result
 

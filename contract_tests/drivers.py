@@ -5,6 +5,7 @@ A driver enforces nothing itself; every assertion is a check with its own row.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,14 +86,20 @@ def scenarios(ctx: Context) -> None:
                              f"with '{FAIL_SCENARIO}' ended "
                              f"{task.last.state if task.last else 'unanswered'!r})")
         return
-    slow_ms = 1500 if ctx.options.loopback else 30_000
+    slow_ms = 600 if ctx.options.loopback else 30_000
     _, slow = _submit_tracked(ctx, request(), f"processing={slow_ms}", "slow scenario")
     _, stuck = _submit_tracked(ctx, request(), "stuck", "stuck scenario")
+    watch_s = 1.0 if ctx.options.loopback else 40.0
+    watchers = []
     if slow is not None:
-        follow(ctx, [slow])
+        watchers.append(threading.Thread(target=follow, args=(ctx, [slow]), daemon=True))
     if stuck is not None:
-        watch_s = 2.5 if ctx.options.loopback else 40.0
-        follow(ctx, [stuck], limit_s=watch_s, expect_end=False)
+        watchers.append(threading.Thread(target=follow, args=(ctx, [stuck]), daemon=True,
+                                         kwargs={"limit_s": watch_s, "expect_end": False}))
+    for watcher in watchers:
+        watcher.start()
+    for watcher in watchers:
+        watcher.join()
 
 
 def _callback_plan(options: Any) -> list[Any]:

@@ -72,6 +72,7 @@ class Options:
     fetch_remote_results: bool = False
     request_timeout_s: float = 30.0
     callback_wait: float | None = None
+    task_timeout: float = 180.0
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -95,6 +96,9 @@ class Options:
                              f"{', '.join(HYPOTHESIS_PROFILES)}")
         if self.cadence not in (None, *CADENCES):
             raise UsageError(f"--cadence must be one of {', '.join(CADENCES)}")
+        if not 0 < self.task_timeout <= DOCS_CADENCE.limit_s:
+            raise UsageError(f"--task-timeout must be above 0 and at most the documented "
+                             f"{DOCS_CADENCE.limit_s:.0f} s")
         if self.max_tasks is not None and self.max_tasks < 0:
             raise UsageError("--max-tasks must not be negative")
         if self.max_spend is not None and self.max_spend < 0:
@@ -110,7 +114,8 @@ class Options:
     @property
     def poll_cadence(self) -> Cadence:
         choice = self.cadence or ("fast" if self.loopback else "docs")
-        return FAST_CADENCE if choice == "fast" else DOCS_CADENCE
+        cadence = FAST_CADENCE if choice == "fast" else DOCS_CADENCE
+        return Cadence(cadence.first_s, cadence.every_s, self.task_timeout)
 
     @property
     def profile(self) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from .options import FAIL_CODES, FAILURE_ENVELOPES, HYPOTHESIS_PROFILES, I2I_IMAGE_URLS, \
-    OMITTED_FIELDS, Options, UsageError
+from . import options as choices
+from .options import Options, UsageError
 
 RESULT_KEY = pytest.StashKey[Any]()
 
@@ -31,12 +31,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--flux2-seed", type=int, default=None)
     group.addoption("--flux2-callback-url", default=None)
     group.addoption("--flux2-select", action="append", default=[])
-    group.addoption("--flux2-hypothesis-profile", choices=HYPOTHESIS_PROFILES, default=None)
-    group.addoption("--flux2-failure-callback-envelope", choices=FAILURE_ENVELOPES,
+    group.addoption("--flux2-hypothesis-profile", choices=choices.HYPOTHESIS_PROFILES, default=None)
+    group.addoption("--flux2-failure-callback-envelope", choices=choices.FAILURE_ENVELOPES,
                     default="flux-2")
-    group.addoption("--flux2-omitted-fields", choices=OMITTED_FIELDS, default="either")
-    group.addoption("--flux2-i2i-image-urls", choices=I2I_IMAGE_URLS, default="either")
-    group.addoption("--flux2-fail-codes", choices=FAIL_CODES, default="legacy")
+    group.addoption("--flux2-omitted-fields", choices=choices.OMITTED_FIELDS, default="either")
+    group.addoption("--flux2-i2i-image-urls", choices=choices.I2I_IMAGE_URLS, default="either")
+    group.addoption("--flux2-fail-codes", choices=choices.FAIL_CODES, default="legacy")
     group.addoption("--flux2-no-scenarios", action="store_true", default=False)
 
 

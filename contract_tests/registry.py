@@ -81,6 +81,8 @@ class Outcome:
             first = self.failures[0].message
             more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
             return first + more
+        if self.passed and self.check.kind == "probe":
+            return "answered as documented"
         if self.passed:
             return f"held in {self.passed} observation{'s' if self.passed > 1 else ''}"
         if self.skip_reason:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -138,9 +139,14 @@ def run(options: Options, *, prices: PriceTable | None = None,
             for outcome in list(ctx.outcomes.values()):
                 if outcome.check.kind == "probe" and outcome.check.phase == phase:
                     run_probe(ctx, outcome.check)
-            for driver in selected_drivers(ctx):
-                if driver.phase == phase:
-                    run_driver(ctx, driver, errors)
+            drivers = [d for d in selected_drivers(ctx) if d.phase == phase]
+            # Drivers of one phase follow their tasks side by side: slow targets wait once.
+            threads = [threading.Thread(target=run_driver, args=(ctx, d, errors), daemon=True)
+                       for d in drivers]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
     finally:
         if ctx.receiver is not None:
             ctx.receiver.stop()

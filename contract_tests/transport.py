@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,8 +106,17 @@ class Transport:
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.retries_on_429 = retries_on_429
-        self.session = requests.Session()
+        self._local = threading.local()  # one Session per thread: drivers run side by side
+        self._sessions: list[requests.Session] = []
         self.sent = 0
+
+    @property
+    def session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            self._sessions.append(session)
+        return session
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key if key is None else key}"}
@@ -157,7 +167,8 @@ class Transport:
         return self.request("GET", url)
 
     def close(self) -> None:
-        self.session.close()
+        for session in self._sessions:
+            session.close()
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:

@@ -102,13 +102,14 @@ def terminal_state_final(ctx: Context, observation: Observation) -> None:
 def create_time_stable(ctx: Context, observation: Observation) -> None:
     """Every answer about a task gives the same createTime."""
     created = _data(observation).get("createTime")
-    earlier = [o for o in observation.previous if o.data and "createTime" in o.data]
+    earlier = [(o, o.data["createTime"]) for o in observation.previous
+               if o.data and "createTime" in o.data]
     if created is None or not earlier:
         raise NotApplicable
-    before = earlier[-1].data["createTime"]  # type: ignore[index]
+    last, before = earlier[-1]
     if before != created:
         raise CheckFailed(f"createTime changed from {before!r} to {created!r}",
-                          earlier[-1].exchange, observation.exchange)
+                          last.exchange, observation.exchange)
 
 
 @check(on="poll", section=SECTION, quote='"createTime": 1698765400000 (epoch milliseconds)')

@@ -1,0 +1,70 @@
+"""Fixtures: the suite run as a library against real HTTP targets on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import pytest
+
+from contract_tests import Options, RunResult, run
+from mock_server import create_app
+
+from .breakages import KEY, Breakage
+from .relay import relay
+from .wsgi_target import Req, Resp, Rewrite, served
+
+SEED = 20261124
+
+
+def run_suite(base_url: str, **options: Any) -> RunResult:
+    """Run the contract suite against `base_url` with a fixed seed unless told otherwise."""
+    values: dict[str, Any] = {"api_key": KEY, "seed": SEED, **options}
+    return run(Options(base_url=base_url, **values))
+
+
+def statuses(result: RunResult) -> dict[str, str]:
+    return {o.check.name: o.status for o in result.outcomes}
+
+
+def failed(result: RunResult) -> dict[str, str]:
+    """Return the failed checks with their reasons (for assertion messages)."""
+    return {o.check.name: o.reason(result.unavailable) for o in result.outcomes
+            if o.status == "failed"}
+
+
+@contextmanager
+def broken_target(breakage: Breakage) -> Iterator[str]:
+    """Serve the mock app (in-process, fast profile) with `breakage` applied; yield its URL."""
+    settings = {"store": "memory", "profile": "fast", **breakage.settings}
+    with ExitStack() as stack:
+        on_request = breakage.on_request
+        target = Rewrite(create_app(settings))
+        if breakage.callback is not None:
+            to_relay = stack.enter_context(relay(breakage.callback))
+            on_request = _through_relay(to_relay, on_request)
+        if on_request is not None:
+            rule = on_request
+            target.on_request = lambda req: rule(target, req)
+        if breakage.on_response is not None:
+            answer = breakage.on_response
+            target.on_response = lambda req, resp: answer(target, req, resp)
+        yield stack.enter_context(served(target))
+
+
+def _through_relay(to_relay: Callable[[str], str], then: Any) -> Any:
+    def rule(target: Rewrite, req: Req) -> Req | Resp:
+        body = req.json
+        if req.is_submit and isinstance(body, dict) and isinstance(body.get("callback_url"), str):
+            body["callback_url"] = to_relay(body["callback_url"])
+            req.with_json(body)
+        return then(target, req) if then else req
+    return rule
+
+
+@pytest.fixture(scope="session")
+def in_process_mock() -> Iterator[str]:
+    """The mock app, unchanged, served in a thread (fast profile)."""
+    with broken_target(Breakage()) as url:
+        yield url

@@ -1,0 +1,76 @@
+"""The suite against `flux2-mock serve`, a real process, in each timing profile: all pass."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from contract_tests import RunResult
+from contract_tests.registry import CHECKS
+from contract_tests.runner import run as _registers_checks  # noqa: F401
+from tests.support.serve import ServeProcess, serving
+
+from .conftest import failed, run_suite
+
+# Checks that stay skipped by default: they wait for the user to choose a reading.
+READINGS = {"omitted_fields_reading", "i2i_image_urls_reading"}
+
+
+@contextmanager
+def mock_serving(*args: str) -> Iterator[ServeProcess]:
+    """`flux2-mock serve` for the block; its output pipe closed after (no ResourceWarning)."""
+    with serving(*args) as server:
+        yield server
+    if server.proc is not None and server.proc.stdout is not None:
+        server.proc.stdout.close()
+
+
+def assert_all_pass(result: RunResult, *, skipped: set[str] = READINGS) -> None:
+    assert failed(result) == {}
+    assert not result.errors, result.errors
+    skips = {o.check.name for o in result.outcomes if o.status == "skipped"}
+    assert skips == skipped & {o.check.name for o in result.outcomes}
+
+
+@pytest.mark.e2e
+def test_whole_suite_passes_against_the_fast_profile() -> None:
+    with mock_serving("--profile", "fast", "--store", "memory") as server:
+        started = time.monotonic()
+        result = run_suite(server.base_url)
+        took = time.monotonic() - started
+    print(f"\nwhole suite against flux2-mock serve --profile fast: {took:.1f} s, "
+          f"{len(result.outcomes)} checks, {result.tasks} tasks")
+    assert_all_pass(result)
+    assert len(result.outcomes) == len(CHECKS)
+
+
+@pytest.mark.e2e
+def test_whole_suite_passes_against_the_instant_profile() -> None:
+    with mock_serving("--profile", "instant", "--store", "memory") as server:
+        result = run_suite(server.base_url)
+    assert_all_pass(result)
+
+
+@pytest.mark.e2e
+def test_readings_pass_when_chosen_to_match_the_mock() -> None:
+    with mock_serving("--profile", "instant", "--store", "memory") as server:
+        result = run_suite(server.base_url, select=tuple(READINGS), omitted_fields="default",
+                           i2i_image_urls="required")
+    assert_all_pass(result, skipped=set())
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_lifecycle_passes_against_the_realistic_profile() -> None:
+    # Tasks take 20-30 s here: only the lifecycle statements, one stateful example, no
+    # scenarios or callbacks (those are timing-independent and covered above).
+    lifecycle = tuple(n for n, c in CHECKS.items() if c.kind in ("poll", "finished"))
+    with mock_serving("--profile", "realistic", "--store", "memory") as server:
+        result = run_suite(server.base_url, select=lifecycle, hypothesis_profile="live",
+                           scenarios=False)
+    assert_all_pass(result, skipped={"failed_has_code_and_message", "fail_code_vocabulary"})
+    assert {o.check.name for o in result.outcomes} == set(lifecycle)
+    assert "--no-scenarios" in result.unavailable["failed-task"]
