@@ -90,6 +90,9 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.register_blueprint(api.bp)
     app.register_blueprint(billing_api.bp)
     app.register_blueprint(control.bp)
+    from . import openapi_api  # GET /openapi.json (the contract suite's OpenAPI document)
+
+    app.register_blueprint(openapi_api.bp)
     _add_control_plane(app, app.extensions["flux2_mock"])
     _add_callbacks(app, app.extensions["flux2_mock"])
     return app
