@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from .journal import JournalEntry
@@ -178,6 +179,10 @@ def evaluate(inputs: Inputs, *, api_key_hint: str | None = None) -> dict[str, An
     }
 
 
+def _clock_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
 def render_table(report: dict[str, Any]) -> str:
     """Return a report as a plain-text table for terminals and CI logs."""
     lines = []
@@ -202,7 +207,7 @@ def render_table(report: dict[str, Any]) -> str:
         for item in finding["evidence"][:5]:
             where = f"{item['method']} {item['path']} -> {item['status']}" if item["method"] \
                 else (item["taskId"] or "")
-            lines.append(f"  at {item['time']}: {where}: {item['what']}")
+            lines.append(f"  at {_clock_time(item['time'])}: {where}: {item['what']}")
         if finding["count"] > 5:
             lines.append(f"  ... and {finding['count'] - 5} more")
     lines.append("")
