@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from .load import LoadResult, Request, ensure_wrk, run_load
-from .servers import running
+from .servers import Served, serving
 
 CONNECTIONS = 32
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
@@ -55,8 +55,10 @@ def run() -> None:
         mock_cmd = [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--workers",
                     "2", "--profile", "instant", "--store", store, "--api-key", KEY]
         minimal_cmd = [sys.executable, "-m", "benchmarks.minimal_app", "--port", "0"]
-        with running(mock_cmd, health_path="/_mock/health") as mock_url, \
-                running(minimal_cmd, health_path="/ping") as minimal_url:
+        with serving(mock_cmd, health_path="/_mock/health") as mock, \
+                serving(minimal_cmd, health_path="/ping") as minimal:
+            mock_url, minimal_url = mock.base_url, minimal.base_url
+            servers = {"status": mock, "submit": mock, "minimal": minimal}
             task_id = _submit_one(mock_url)
             requests = {
                 "status": Request(f"{mock_url}/api/v1/statusTask/flux-2?taskId={task_id}",
@@ -68,27 +70,38 @@ def run() -> None:
             for request in requests.values():
                 run_load(request, connections=CONNECTIONS, seconds=WARMUP_SECONDS, wrk=wrk)
             rounds: dict[str, list[LoadResult]] = {name: [] for name in requests}
+            cpu: dict[str, list[float]] = {name: [] for name in requests}
             for number in range(1, ROUNDS + 1):
                 for name, request in requests.items():
-                    result = run_load(request, connections=CONNECTIONS, seconds=SECONDS,
-                                      wrk=wrk)
+                    result, per_request = _measure(servers[name], request, wrk)
                     rounds[name].append(result)
+                    cpu[name].append(per_request)
                     print(f"  round {number}  {LABELS[name]:<17} {result.rps:>7.0f} req/s   "
                           f"p50 {result.p50_ms:6.2f} ms   p99 {result.p99_ms:6.2f} ms   "
-                          f"errors {result.errors}", flush=True)
-    _report(rounds)
+                          f"server CPU {per_request:5.0f} us/req   errors {result.errors}",
+                          flush=True)
+    _report(rounds, cpu)
+
+
+def _measure(server: Served, request: Request, wrk: str | None) -> tuple[LoadResult, float]:
+    """Run one load and return it with the server's CPU time per request, in microseconds."""
+    before = server.cpu_seconds()
+    result = run_load(request, connections=CONNECTIONS, seconds=SECONDS, wrk=wrk)
+    used = server.cpu_seconds() - before
+    return result, (used / result.requests * 1e6) if result.requests else 0.0
 
 
 def _median(results: list[LoadResult]) -> LoadResult:
     return sorted(results, key=lambda r: r.rps)[len(results) // 2]
 
 
-def _report(rounds: dict[str, list[LoadResult]]) -> None:
+def _report(rounds: dict[str, list[LoadResult]], cpu: dict[str, list[float]]) -> None:
     print("  median of the rounds:")
     medians = {name: _median(results) for name, results in rounds.items()}
+    cpu_medians = {name: sorted(values)[len(values) // 2] for name, values in cpu.items()}
     for name, result in medians.items():
         print(f"    {LABELS[name]:<17} {result.rps:>7.0f} req/s   p50 {result.p50_ms:6.2f} ms   "
-              f"p99 {result.p99_ms:6.2f} ms")
+              f"p99 {result.p99_ms:6.2f} ms   server CPU {cpu_medians[name]:5.0f} us/req")
     print("  ratios to the minimal app (per round, then of the medians):")
     baseline = medians["minimal"].rps
     for name, target in TARGETS.items():
@@ -102,6 +115,11 @@ def _report(rounds: dict[str, list[LoadResult]]) -> None:
         verdict = "meets" if result.p99_ms <= P99_TARGET_MS else "MISSES"
         print(f"    {name:<7} p99 {result.p99_ms:6.2f} ms  (target <= {P99_TARGET_MS:g} ms: "
               f"{verdict})")
+    print("  server CPU per request against the minimal app's (less sensitive to other load):")
+    for name in TARGETS:
+        share = cpu_medians["minimal"] / cpu_medians[name] if cpu_medians[name] else 0.0
+        print(f"    {name:<7} {share:.2f}x  (minimal {cpu_medians['minimal']:.0f} us, "
+              f"{name} {cpu_medians[name]:.0f} us)")
     failed = sum(r.errors for results in rounds.values() for r in results)
     if failed:
         print(f"  WARNING: {failed} requests failed or answered an error status")
