@@ -72,3 +72,17 @@ def test_answers_match_the_document(control: Control, outcome: str) -> None:
     check(control.get("/_mock/journal"), "/_mock/journal", "get", 200)
     check(control.post("/_mock/reset"), "/_mock/reset", "post", 200)
     check(control.get("/_mock/tasks?state=nope"), "/_mock/tasks", "get", 400)
+
+
+def test_the_api_document_lists_every_control_operation_under_the_control_tag() -> None:
+    main = yaml.safe_load((DOC_PATH.parent / "openapi.yaml").read_text("utf-8"))
+    assert "control" in [t["name"] for t in main["tags"]]
+    for path, item in DOC["paths"].items():
+        for method, operation in item.items():
+            listed = main["paths"][path][method]
+            assert listed["tags"] == ["control"]
+            assert listed["operationId"] == operation["operationId"]
+    listed_control = {p for p, item in main["paths"].items()
+                      if any("control" in op.get("tags", []) for op in item.values()
+                             if isinstance(op, dict))}
+    assert listed_control == set(DOC["paths"])
