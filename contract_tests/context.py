@@ -9,6 +9,7 @@ from typing import Any
 
 from .budget import Budget, PriceTable
 from .options import Options
+from .payloads import quickstart_text_to_image
 from .receiver import Receiver
 from .registry import CHECKS, Check, CheckFailed, CheckSkipped, Kind, Outcome
 from .transport import Exchange, Transport
@@ -115,8 +116,6 @@ class Context:
         """Return the submission of the docs' Quick Start request, made once per run."""
         with self._reference_lock:
             if "reference" not in self.shared:
-                from .payloads import quickstart_text_to_image
-
                 exchange = self.submit(quickstart_text_to_image())
                 self.shared["reference"] = (exchange, accepted_task_id(exchange))
         result: tuple[Exchange, str | None] = self.shared["reference"]

@@ -13,9 +13,11 @@ from typing import Any
 
 from .checks.callbacks import CallbackCase
 from .context import Context
+from .fuzz import SIZES
 from .payloads import quickstart_text_to_image, request
 from .receiver import Delivery
 from .registry import CheckSkipped, Kind, Phase, check
+from .stateful import run_lifecycle
 from .tracker import TrackedTask, follow, track
 from .transport import Transport
 from .verdicts import accepted_task_id, expect_accepted, is_rejected, success_data
@@ -46,8 +48,6 @@ def follow_reference(ctx: Context) -> None:
 
 
 def stateful_lifecycle(ctx: Context) -> None:
-    from .stateful import run_lifecycle
-
     if not ctx.budget.can_afford(ctx.budget.prices.highest):
         ctx.mark_unavailable("stateful", "the spend cap leaves no room for the stateful test")
         return
@@ -166,7 +166,5 @@ DRIVERS: tuple[Driver, ...] = (
 
 
 def _stateful_tasks(options: Any) -> int:
-    from .fuzz import SIZES
-
     sizes = SIZES[options.profile]
     return sizes.stateful * sizes.tasks_per_run

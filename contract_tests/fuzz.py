@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, seed, settings
 from .budget import BudgetExhausted
 from .context import Context
 from .registry import CheckFailed, CheckSkipped, check
+from .strategies import invalid_requests, valid_requests
 from .verdicts import expect_accepted, expect_rejected
 
 for _name in ("dev", "ci", "live"):
@@ -51,7 +52,7 @@ def run_hypothesis(ctx: Context, test: Callable[[], None]) -> None:
     except BudgetExhausted as exc:
         raise CheckSkipped(str(exc)) from None
     except BaseExceptionGroup as group:
-        exhausted = group.subgroup(BudgetExhausted)
+        exhausted = group.subgroup((BudgetExhausted, CheckSkipped))
         if exhausted is not None:
             raise CheckSkipped(str(exhausted.exceptions[0])) from None
         failed = group.subgroup(CheckFailed)
@@ -70,8 +71,6 @@ def _plan_valid(options: Any) -> list[Any]:
              "aspect_ratio, resolution (Hypothesis-generated valid requests)")
 def valid_requests_accepted(ctx: Context, _: None) -> None:
     """Every generated request that follows the documented rules is accepted."""
-    from .strategies import valid_requests
-
     strategy = valid_requests(image_url=ctx.options.image_url,
                               allow_omitted=ctx.options.omitted_fields == "default")
 
@@ -88,8 +87,6 @@ def valid_requests_accepted(ctx: Context, _: None) -> None:
              "breaking exactly one rule)")
 def invalid_requests_rejected(ctx: Context, _: None) -> None:
     """Every generated request that breaks one documented rule is rejected."""
-    from .strategies import invalid_requests
-
     strategy = invalid_requests(image_url=ctx.options.image_url,
                                 omitted_rejected=ctx.options.omitted_fields == "reject",
                                 i2i_urls_required=ctx.options.i2i_image_urls == "required")

@@ -50,9 +50,11 @@ def without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
 
 
 def ascii_prompt(length: int) -> str:
-    """Return a prompt of exactly `length` printable ASCII characters."""
+    """Return a prompt of exactly `length` printable ASCII characters, no blank at either end
+    (a server that trims must count the same length)."""
     text = "A lighthouse on a cliff at dusk, oil painting. "
-    return (text * (length // len(text) + 1))[:length]
+    prompt = (text * (length // len(text) + 1))[:length]
+    return prompt[:-1] + "x" if prompt.endswith(" ") else prompt
 
 
 def multibyte_prompt(length: int) -> str:

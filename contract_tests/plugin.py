@@ -38,6 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--flux2-i2i-image-urls", choices=choices.I2I_IMAGE_URLS, default="either")
     group.addoption("--flux2-fail-codes", choices=choices.FAIL_CODES, default="legacy")
     group.addoption("--flux2-no-scenarios", action="store_true", default=False)
+    group.addoption("--flux2-cadence", choices=choices.CADENCES, default=None)
+    group.addoption("--flux2-image-url", default="https://example.com/input.jpg")
+    group.addoption("--flux2-task-timeout", type=float, default=180.0, metavar="SECONDS")
+    group.addoption("--flux2-fetch-remote-results", action="store_true", default=False)
 
 
 def options_from(config: pytest.Config) -> Options:
@@ -57,7 +61,9 @@ def options_from(config: pytest.Config) -> Options:
             failure_callback_envelope=get("flux2_failure_callback_envelope"),
             omitted_fields=get("flux2_omitted_fields"),
             i2i_image_urls=get("flux2_i2i_image_urls"), fail_codes=get("flux2_fail_codes"),
-            scenarios=not get("flux2_no_scenarios"),
+            scenarios=not get("flux2_no_scenarios"), cadence=get("flux2_cadence"),
+            image_url=get("flux2_image_url"), task_timeout=get("flux2_task_timeout"),
+            fetch_remote_results=get("flux2_fetch_remote_results"),
         )
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None

@@ -13,6 +13,7 @@ from .budget import BudgetExhausted, PriceTable
 from .context import Context, NotApplicable
 from .drivers import DRIVERS, Driver
 from .options import Options, UsageError
+from .payloads import quickstart_text_to_image
 from .receiver import Receiver
 from .registry import PHASES, Check, CheckFailed, CheckSkipped, Outcome
 from .transport import Exchange
@@ -73,8 +74,6 @@ def estimate(ctx: Context) -> Estimate:
     for driver in selected_drivers(ctx):
         payloads.extend(driver.plan(ctx.options))
     if uses_reference:
-        from .payloads import quickstart_text_to_image
-
         payloads.append(quickstart_text_to_image())
     return Estimate(len(payloads), ctx.budget.prices.estimate(payloads))
 
@@ -88,6 +87,13 @@ def check_caps(ctx: Context, planned: Estimate) -> None:
     if cap_spend is not None and planned.spend > cap_spend + 1e-9:
         raise UsageError(f"{planned.text()}: above --max-spend ${cap_spend:.2f}; raise the cap "
                          f"or narrow the run with --select")
+
+
+def preflight(ctx: Context) -> None:
+    """Refuse to start when the base URL answers nothing at all (a typo, a server not up)."""
+    exchange = ctx.transport.status("task_contract_preflight", headers={})
+    if exchange.error:
+        raise UsageError(f"cannot reach {ctx.options.base_url}: {exchange.error}")
 
 
 def run_probe(ctx: Context, spec: Check) -> None:
@@ -130,6 +136,7 @@ def run(options: Options, *, prices: PriceTable | None = None,
     if log is not None:
         log(planned.text())
     check_caps(ctx, planned)
+    preflight(ctx)
     if options.loopback or options.callback_url:
         ctx.receiver = Receiver(public_url=options.callback_url).start()
     started = time.monotonic()

@@ -101,7 +101,7 @@ class Transport:
     """Sends requests to one base URL; the only place the suite touches the network."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout_s: float = 30.0,
-                 retries_on_429: int = 3) -> None:
+                 retries_on_429: int = 5) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.timeout_s = timeout_s
@@ -172,7 +172,8 @@ class Transport:
 
 
 def _retry_after(exchange: Exchange, attempt: int) -> float:
+    """Wait as the target asks, else back off 2, 4, 8, ... seconds (at most a minute)."""
     value = exchange.response_headers.get("Retry-After", "")
     if value.strip().isdigit():
         return min(float(value), 60.0)
-    return 2.0 * (attempt + 1)
+    return min(2.0 * 2 ** attempt, 60.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .registry import CheckFailed
+from .registry import CheckFailed, CheckSkipped
 from .transport import Exchange
 
 
@@ -47,8 +47,16 @@ def summary(exchange: Exchange) -> str:
     return shown + (f" with code {code}" if code is not None else "")
 
 
+def _rate_limited(exchange: Exchange, what: str) -> None:
+    # A 429 says nothing about the request itself: neither a rejection nor an acceptance.
+    if exchange.status == 429:
+        raise CheckSkipped(f"{what}: the target still answered 429 (rate limit) after "
+                           f"waiting and retrying")
+
+
 def expect_rejected(exchange: Exchange, what: str) -> None:
     """Fail unless the target answered a 4xx."""
+    _rate_limited(exchange, what)
     if not is_rejected(exchange):
         raise CheckFailed(f"{what}: expected a rejection (a 4xx, as the HTTP status or as the "
                           f"envelope's code), got {summary(exchange)}", exchange)
@@ -56,6 +64,7 @@ def expect_rejected(exchange: Exchange, what: str) -> None:
 
 def expect_accepted(exchange: Exchange, what: str) -> str:
     """Fail unless the target accepted the submission; return the taskId."""
+    _rate_limited(exchange, what)
     task_id = accepted_task_id(exchange)
     if task_id is None:
         raise CheckFailed(f"{what}: expected it to be accepted (HTTP 200, code 200, "

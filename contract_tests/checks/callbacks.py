@@ -13,6 +13,7 @@ from ..context import Context, NotApplicable
 from ..receiver import Delivery
 from ..registry import CheckFailed, check
 from ..tracker import TrackedTask
+from .results import result_urls
 
 SECTION = "Callback Response"
 WHEN = ("When the task is completed, the system will send a POST request to your callBackUrl "
@@ -156,8 +157,6 @@ def callback_after_completion(ctx: Context, case: CallbackCase) -> None:
 
 
 def _result_paths(data: dict[str, Any]) -> list[str] | None:
-    from .results import result_urls
-
     try:
         return [urlsplit(u).path for u in result_urls(data) if isinstance(u, str)]
     except ValueError:

@@ -7,7 +7,7 @@ from typing import Any
 from mock_server.validation import schema_set
 
 from ..context import Context, NotApplicable
-from ..payloads import quickstart_image_to_image
+from ..payloads import quickstart_image_to_image, quickstart_text_to_image
 from ..registry import CheckFailed, check
 from ..transport import Exchange
 from ..verdicts import body_code, expect_accepted, summary
@@ -62,8 +62,6 @@ def code_is_http_status(ctx: Context, exchange: Exchange) -> None:
 
 
 def _plan_reference(options: Any) -> list[Any]:
-    from ..payloads import quickstart_text_to_image
-
     return [quickstart_text_to_image()]
 
 

@@ -130,8 +130,11 @@ def _count(target: Rewrite, key: str) -> int:
 
 
 def _backwards(target: Rewrite, data: dict[str, Any]) -> None:
-    if data.get("state") == "processing" and _count(target, data["taskId"] + ":p") == 2:
-        data["state"] = "pending"
+    """Answer `processing` again after `success` (every task is seen in success twice)."""
+    if data.get("state") == "success" and _count(target, data["taskId"] + ":s") >= 2:
+        for name in ("resultJson", "completeTime", "costTime"):
+            data.pop(name, None)
+        data["state"] = "processing"
 
 
 def _terminal_flip(target: Rewrite, data: dict[str, Any]) -> None:
@@ -273,7 +276,8 @@ BREAKAGES: dict[str, Breakage] = {
         {**resp.json, "data": None}) if req.is_status and resp.status == 200 else resp,
         options={"task_timeout": 1.0}),
     "state_documented": Breakage(on_response=_status_data(
-        lambda t, d: d.update(state="running") if d.get("state") == "processing" else None)),
+        lambda t, d: d.update(state="completed") if d.get("state") == "success" else None),
+        options={"task_timeout": 1.5}),
     "status_fields_typed": Breakage(on_response=_status_data(
         lambda t, d: d.update(createTime=str(d.get("createTime"))))),
     "task_id_echoed": Breakage(on_response=_status_data(

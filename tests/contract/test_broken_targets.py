@@ -6,10 +6,13 @@ session; each check's test then reads its own run.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+import mock_server
 from contract_tests import RunResult
 from contract_tests.registry import CHECKS
 from contract_tests.runner import run as _registers_checks  # noqa: F401
@@ -34,8 +37,11 @@ def run_broken(name: str) -> RunResult:
 
 @pytest.fixture(scope="module")
 def broken_runs() -> dict[str, RunResult]:
-    # create_app imports modules lazily; import them here once, not from ten threads at a time
-    # (pytest's assertion rewriting of imports is not thread-safe).
+    # Modules imported lazily would be imported (and assertion-rewritten by pytest, which is
+    # not thread-safe) from ten threads at once: import every one of them here first.
+    for module in pkgutil.iter_modules(mock_server.__path__):
+        if module.name != "__main__":
+            importlib.import_module(f"mock_server.{module.name}")
     create_app({"store": "memory"})
     with ThreadPoolExecutor(max_workers=10) as pool:
         return dict(zip(BREAKAGES, pool.map(run_broken, BREAKAGES), strict=True))

@@ -81,6 +81,12 @@ def test_refuses_to_start_above_the_cap_before_sending_anything(in_process_mock:
     assert "passed" not in done.stdout
 
 
+def test_an_unreachable_target_is_refused() -> None:
+    done = suite("--base-url", "http://127.0.0.1:9", "--api-key", KEY)
+    assert done.returncode == 2
+    assert "cannot reach http://127.0.0.1:9" in done.stderr
+
+
 def test_env_vars_choose_the_target(in_process_mock: str) -> None:
     done = suite("--select", "auth_bogus", env={"FLUX2_BASE_URL": in_process_mock,
                                                 "FLUX2_API_KEY": KEY})

@@ -96,3 +96,20 @@ def test_422_other_messages_and_the_webhooks_failure_envelope_pass() -> None:
     outcomes = {o.check.name: o for o in result.outcomes}
     assert outcomes["callback_failure_envelope"].status == "passed"
     assert outcomes["callback_is_post_json"].passed == 2  # both tasks' (repeated) callbacks
+
+
+def test_429_with_retry_after_is_waited_out_not_judged() -> None:
+    seen: list[int] = []
+
+    def every_third_limited(target: Rewrite, req: Req) -> Req | Resp:
+        seen.append(1)
+        if len(seen) % 3 == 0:
+            limited = Resp(429, {}, b"").with_json({"code": 429, "message": "Too many requests"})
+            limited.headers["Retry-After"] = "0"
+            return limited
+        return req
+
+    with broken_target(Breakage(on_request=every_third_limited)) as url:
+        result = run_suite(url, select=("auth", "prompt_length", "enum_near"))
+    assert failed(result) == {}
+    assert all(o.status == "passed" for o in result.outcomes)
