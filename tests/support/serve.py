@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import requests
@@ -40,12 +40,15 @@ class ServeProcess:
 
         def pump() -> None:
             assert self.proc and self.proc.stdout
-            for line in self.proc.stdout:
-                self.output.append(line)
-                match = READY.search(line)
-                if match and not found.is_set():
-                    self.base_url = match.group(1)
-                    found.set()
+            try:
+                for line in self.proc.stdout:
+                    self.output.append(line)
+                    match = READY.search(line)
+                    if match and not found.is_set():
+                        self.base_url = match.group(1)
+                        found.set()
+            except (OSError, ValueError):
+                pass  # the pipe was closed by stop()/kill() while a read was under way
 
         threading.Thread(target=pump, daemon=True).start()
         if not found.wait(timeout):
@@ -74,12 +77,21 @@ class ServeProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             raise
+        finally:
+            self._close_pipe()
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the master and every worker, with no clean-up."""
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        # An open pipe left to the garbage collector is a ResourceWarning, an error here.
+        if self.proc is not None and self.proc.stdout is not None and self.proc.poll() is not None:
+            with suppress(OSError, ValueError):
+                self.proc.stdout.close()
 
 
 @contextmanager
