@@ -44,7 +44,7 @@ def follow_reference(ctx: Context) -> None:
         return
     started = time.monotonic() - (time.time() * 1000 - exchange.sent_ms) / 1000
     follow(ctx, [track(ctx, task_id, "quickstart", quickstart_text_to_image(),
-                       exchange.sent_ms, started)])
+                       exchange.sent_ms, started, exchange)])
 
 
 def stateful_lifecycle(ctx: Context) -> None:
@@ -66,7 +66,7 @@ def _submit_tracked(ctx: Context, payload: dict[str, Any], scenario: str | None,
     task_id = accepted_task_id(exchange)
     if task_id is None:
         return exchange, None
-    return exchange, track(ctx, task_id, label, payload, exchange.sent_ms, at)
+    return exchange, track(ctx, task_id, label, payload, exchange.sent_ms, at, exchange)
 
 
 def scenarios(ctx: Context) -> None:
@@ -143,7 +143,7 @@ def callback_mode_accepted(ctx: Context, _: None) -> None:
         task_id = expect_accepted(exchange, f"a callback-mode request ({expected})")
         tokens[token] = task_id
         started.append((expected, token, track(ctx, task_id, f"callback {expected}", payload,
-                                               exchange.sent_ms, at)))
+                                               exchange.sent_ms, at, exchange)))
     follow(ctx, [t for _, _, t in started])
     wait_s = ctx.options.callback_wait_s
     for expected, token, task in started:

@@ -57,7 +57,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         except CheckFailed as failure:
             self.ctx.record_failure("valid_requests_accepted", failure)
             raise
-        task = track(self.ctx, task_id, "stateful", payload, submitted_ms, at)
+        task = track(self.ctx, task_id, "stateful", payload, submitted_ms, at, exchange)
         self.tracked.append(task)
         self.ctx.shared["stateful_tasks"] = self.ctx.shared.get("stateful_tasks", 0) + 1
         return task

@@ -42,6 +42,7 @@ class TrackedTask:
     next_poll: float = 0.0
     terminal_seen: bool = False
     finished: bool = False
+    submission: Exchange | None = None  # the request that created it, to show on failure
 
     @property
     def last(self) -> Observation | None:
@@ -58,9 +59,9 @@ class Finished:
 
 
 def track(ctx: Context, task_id: str, label: str, payload: Any, submitted_ms: int,
-          submitted_at: float | None = None) -> TrackedTask:
+          submitted_at: float | None = None, submission: Exchange | None = None) -> TrackedTask:
     cadence = ctx.options.poll_cadence
-    task = TrackedTask(task_id, label, payload, submitted_ms)
+    task = TrackedTask(task_id, label, payload, submitted_ms, submission=submission)
     if submitted_at is not None:
         task.submitted_at = submitted_at
     task.next_poll = task.submitted_at + cadence.first_s

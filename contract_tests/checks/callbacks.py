@@ -43,10 +43,8 @@ def _deliveries(case: CallbackCase) -> list[Delivery]:
 
 
 def _fail(message: str, delivery: Delivery, case: CallbackCase) -> CheckFailed:
-    submitted = case.task.history[0].exchange if case.task.history else None
-    failure = CheckFailed(message + "\n" + delivery.describe(),
-                          *([submitted] if submitted else []))
-    return failure
+    submitted = case.task.submission
+    return CheckFailed(message + "\n" + delivery.describe(), *([submitted] if submitted else []))
 
 
 @check(on="callback", section=SECTION, needs="callbacks", quote=WHEN)
