@@ -127,3 +127,21 @@ def test_callback_url_forwards_to_the_local_receiver() -> None:
         assert receiver.local_url.startswith("http://127.0.0.1:")
     finally:
         receiver.stop()
+
+
+def test_checks_that_create_no_task_run_first() -> None:
+    answers: list[tuple[bool, int]] = []  # (had credentials, HTTP status) per submission
+
+    def record(target: Any, req: Req, resp: Any) -> Any:
+        if req.is_submit:
+            answers.append(("Authorization" in req.headers, resp.status))
+        return resp
+
+    with broken_target(Breakage(on_response=record)) as url:
+        result = run_suite(url, hypothesis_profile="live", scenarios=False,
+                           select=("auth", "prompt_length", "enum", "invalid_requests"))
+    assert failed(result) == {}
+    first_task = next(i for i, (_, status) in enumerate(answers) if status == 200)
+    assert first_task > 20
+    assert all(status >= 400 for _, status in answers[:first_task])
+    assert all(had_key for had_key, _ in answers[first_task:])
