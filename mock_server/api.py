@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 
 from .backend import Flux2Backend
 from .billing_api import PaidPart
@@ -33,7 +33,9 @@ def prompt_of(body: Any) -> str | None:
 
 
 def ok(data: dict[str, Any]) -> Response:
-    return jsonify(envelope(200, "success", data))
+    """Answer the documented success envelope (built directly: jsonify costs ~20 us more)."""
+    body = json.dumps(envelope(200, "success", data), separators=(",", ":"))
+    return Response(body, mimetype="application/json")
 
 
 def _not_json(name: str) -> Any:

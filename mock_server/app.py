@@ -74,27 +74,23 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     app.json.compact = True  # type: ignore[attr-defined]
     store = store if store is not None else open_store(settings.store_path)
     clock = clock if clock is not None else shared_clock(store)
-    app.extensions["flux2_mock"] = MockState(settings, store, clock,
-                                             Flux2Backend(settings, store, clock))
+    state = MockState(settings, store, clock, Flux2Backend(settings, store, clock))
+    app.extensions["flux2_mock"] = state
     register_error_handlers(app)
-    state = app.extensions["flux2_mock"]
+
+    # The paid part (docs/paid-and-faults.md) admits, charges and faults API requests.
     state.paid = build_paid_part(settings, store, clock, seed=state.backend.seed)
     state.backend.admission = state.paid.admission
+    # The request journal (docs/conformance.md) records every API request.
     state.journal = open_journal(store, flush_ms=settings.journal_flush_ms,
                                  max_entries=settings.journal_max_entries)
-    from . import api, billing_api, conformance_api, control, journal_http
+    from . import api, billing_api, conformance_api, control, journal_http, openapi_api
 
     journal_http.install(app, state.journal, clock)
-    app.register_blueprint(conformance_api.bp)
-
-    app.register_blueprint(api.bp)
-    app.register_blueprint(billing_api.bp)
-    app.register_blueprint(control.bp)
-    from . import openapi_api  # GET /openapi.json (the contract suite's OpenAPI document)
-
-    app.register_blueprint(openapi_api.bp)
-    _add_control_plane(app, app.extensions["flux2_mock"])
-    _add_callbacks(app, app.extensions["flux2_mock"])
+    for blueprint in (api.bp, billing_api.bp, openapi_api.bp, control.bp, conformance_api.bp):
+        app.register_blueprint(blueprint)
+    _add_control_plane(app, state)
+    _add_callbacks(app, state)
     return app
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
-import mmap
 import os
-import struct
 import threading
 import time
 from typing import Protocol
 
-_OFFSET = struct.Struct("<q")
+from .shared_cell import SharedCell
 
 
 class Clock(Protocol):
@@ -49,51 +46,23 @@ class VirtualClock:
 class SharedOffsetClock:
     """The wall clock plus an offset that only grows, shared by every worker process.
 
-    The offset lives in an 8-byte file that each process maps into memory, so an
-    advance made through one worker moves time for all of them at once, and
-    reading it costs one unaligned load, not a query. Without a path the offset
-    is this process's alone.
+    The offset is a SharedCell: an advance made through one worker moves time for
+    all of them at once, and reading it costs one load, not a query.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        self._lock = threading.Lock()
-        self._path = path
-        self._cell: mmap.mmap | bytearray
-        if path is None:
-            self._cell = bytearray(_OFFSET.size)
-            return
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < _OFFSET.size:
-                os.ftruncate(fd, _OFFSET.size)  # zero-filled: no offset yet
-            self._cell = mmap.mmap(fd, _OFFSET.size)  # keeps its own descriptor
-        finally:
-            os.close(fd)
+        self._offset = SharedCell(path)
 
     def offset_ms(self) -> int:
         """How far this clock runs ahead of the wall clock."""
-        offset: int = _OFFSET.unpack_from(self._cell)[0]
-        return offset
+        return self._offset.get()
 
     def now_ms(self) -> int:
-        offset: int = _OFFSET.unpack_from(self._cell)[0]
-        return time.time_ns() // 1_000_000 + offset
+        return time.time_ns() // 1_000_000 + self._offset.get()
 
     def advance(self, seconds: float) -> int:
         """Move the clock forward for every process and return the new time."""
         if seconds < 0:
             raise ValueError(f"a clock only moves forward, got {seconds} s")
-        with self._lock:
-            if self._path is None:
-                self._add(round(seconds * 1000))
-            else:
-                fd = os.open(self._path, os.O_RDWR)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX)  # another process may be advancing too
-                    self._add(round(seconds * 1000))
-                finally:
-                    os.close(fd)  # closing releases the lock
+        self._offset.add(round(seconds * 1000))
         return self.now_ms()
-
-    def _add(self, ms: int) -> None:
-        _OFFSET.pack_into(self._cell, 0, self.offset_ms() + ms)

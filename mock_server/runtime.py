@@ -148,10 +148,22 @@ class SQLiteRuntime:
     def __init__(self, store: SQLiteStore) -> None:
         self.store = store
         store.conn.executescript(SCHEMA)
+        # Answers read at a store version; a change anywhere bumps it (SQLiteStore.version).
+        self._overrides: tuple[int, dict[str, Any]] = (-1, {})
+        self._queue_empty_at = -1
+
+    def _changed(self) -> None:
+        self.store.version.add(1)
 
     def overrides(self) -> dict[str, Any]:
+        version = self.store.version.get()
+        cached_at, cached = self._overrides
+        if cached_at == version:
+            return dict(cached)
         rows = self.store.conn.execute("SELECT name, value FROM mock_runtime").fetchall()
-        return {name: json.loads(value) for name, value in rows}
+        values = {name: json.loads(value) for name, value in rows}
+        self._overrides = (version, values)
+        return dict(values)
 
     def set_overrides(self, values: dict[str, Any]) -> None:
         conn = self.store.conn
@@ -167,11 +179,13 @@ class SQLiteRuntime:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._changed()
 
     def enqueue(self, scenario: str, count: int, api_key: str | None) -> QueuedScenario:
         row = self.store.conn.execute(
             "INSERT INTO mock_scenario_queue (scenario, remaining, api_key) VALUES (?, ?, ?) "
             "RETURNING id", (scenario, count, api_key)).fetchone()
+        self._changed()
         return QueuedScenario(int(row[0]), scenario, count, api_key)
 
     def queue(self) -> list[QueuedScenario]:
@@ -181,8 +195,12 @@ class SQLiteRuntime:
 
     def take_scenario(self, api_key: str) -> str | None:
         conn = self.store.conn
-        # A read first: an empty queue (the usual case) costs no write lock.
+        version = self.store.version.get()
+        if self._queue_empty_at == version:  # the usual case: no queue, no query
+            return None
+        # A read first: an empty queue costs no write lock.
         if conn.execute("SELECT 1 FROM mock_scenario_queue LIMIT 1").fetchone() is None:
+            self._queue_empty_at = version
             return None
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -199,6 +217,8 @@ class SQLiteRuntime:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        if row is not None:
+            self._changed()
         return None if row is None else str(row[1])
 
     def clear_queue(self, *, api_key: str | None = None) -> None:
@@ -207,11 +227,13 @@ class SQLiteRuntime:
         else:
             self.store.conn.execute("DELETE FROM mock_scenario_queue WHERE api_key = ?",
                                     (api_key,))
+        self._changed()
 
     def reset(self, *, api_key: str | None = None) -> None:
         self.clear_queue(api_key=api_key)
         if api_key is None:
             self.store.conn.execute("DELETE FROM mock_runtime")
+        self._changed()
 
 
 def open_runtime(store: TaskStore) -> Runtime:

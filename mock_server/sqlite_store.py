@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from .lifecycle import TaskPlan
+from .shared_cell import SharedCell
 from .store import TaskRecord
+
+CACHE_SIZE = 4096
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tasks (
@@ -50,8 +53,17 @@ class SQLiteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._connect() as conn:
+        conn = self._connect()
+        try:
             conn.executescript(SCHEMA)
+        finally:
+            conn.close()
+        # Bumped (by every process) after any change to a stored task; while it stands
+        # still, this process may answer reads of a task from its own cache.
+        self.version = SharedCell(f"{self.path}.version")
+        self._cache: dict[str, TaskRecord] = {}
+        self._cache_version = -1
+        self._cache_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
@@ -93,6 +105,23 @@ class SQLiteStore:
         return record
 
     def get_task(self, task_id: str) -> TaskRecord | None:
+        version = self.version.get()  # read before the query: a later bump refreshes
+        with self._cache_lock:
+            if version != self._cache_version:
+                self._cache, self._cache_version = {}, version
+            cached = self._cache.get(task_id)
+        if cached is not None:
+            return cached
+        record = self._read_task(task_id)
+        if record is not None:
+            with self._cache_lock:
+                if self._cache_version == version:
+                    if len(self._cache) >= CACHE_SIZE:
+                        del self._cache[next(iter(self._cache))]  # the oldest entry
+                    self._cache[task_id] = record
+        return record
+
+    def _read_task(self, task_id: str) -> TaskRecord | None:
         row = self.conn.execute(f"SELECT {_COLUMNS} FROM tasks WHERE task_id = ?",
                                 (task_id,)).fetchone()
         return None if row is None else _record(row)
@@ -104,6 +133,7 @@ class SQLiteStore:
             (plan.create_ms, plan.pending_ms, plan.processing_ms, plan.outcome, plan.fail_code,
              plan.fail_msg, task_id),
         )
+        self.version.add(1)
 
     def list_tasks(self, *, api_key: str | None = None, limit: int = 100,
                    after_seq: int = 0) -> list[TaskRecord]:
@@ -121,6 +151,7 @@ class SQLiteStore:
             self.conn.execute("DELETE FROM tasks")
         else:
             self.conn.execute("DELETE FROM tasks WHERE api_key = ?", (api_key,))
+        self.version.add(1)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
