@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from mock_server.conformance import rules
-
-from .serving import serving
+from tests.support.serve import serving
 
 pytest_plugins = ["pytester"]
 

@@ -15,9 +15,7 @@ import pytest
 import requests
 from flux2_client import CallbackReceiver, Flux2Client
 
-from tests.support.serve import DEFAULT_KEY, auth, status, submit, text_request
-
-from .serving import serving
+from tests.support.serve import DEFAULT_KEY, auth, serving, status, submit, text_request
 
 pytestmark = pytest.mark.e2e
 FAST = 0.01  # the `fast` profile's time_scale: 15 s -> 150 ms, 5 s -> 50 ms, 3 min -> 1.8 s

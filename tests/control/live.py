@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from tests.support.serve import ServeProcess
+from tests.support.serve import ServeProcess, serving
 
 
-@contextmanager
 def live_server(*args: str, store: Path, env: dict[str, str] | None = None
-                ) -> Iterator[ServeProcess]:
-    """Serve for the block; kill the whole process group and close its pipe after."""
-    server = ServeProcess(*args, store=store, env=env).start()
-    try:
-        yield server
-    finally:
-        server.kill()
-        if server.proc is not None and server.proc.stdout is not None:
-            server.proc.stdout.close()
+                ) -> AbstractContextManager[ServeProcess]:
+    """Serve for the block on the given store; the process group is killed after."""
+    return serving(*args, store=store, env=env)
 
 
 def worker_count(server: ServeProcess, wanted: int, timeout: float = 15.0) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conformance.serving import serving
+from tests.support.serve import serving
 
 pytest_plugins = ["pytester"]
 
