@@ -44,20 +44,19 @@ def install(app: Flask, journal: Journal, clock: Clock) -> None:
 
     @app.after_request
     def _journal_request(response: Response) -> Response:
-        path = request.path
+        environ, path = request.environ, request.path  # few trips through the proxy
         if not path.startswith(CONTROL_PREFIX):
             try:
                 body = None
-                if not response.is_streamed and response.headers.get(
-                        "Content-Type", "").startswith("application/json"):
+                if response.mimetype == "application/json" and not response.is_streamed:
                     body = response.get_data()
+                    if len(body) > MAX_BODY:
+                        body = None
                 # A copy of the environ costs 0.1 us; picking the headers out of it, 3 us.
                 journal.record(Captured(clock.now_ms(), path, response.status_code,
-                                        request.environ.copy(),
-                                        body if body is None or len(body) <= MAX_BODY
-                                        else None))
+                                        environ.copy(), body))
             except Exception:  # the journal must never cost a client its answer
-                log.exception("could not journal %s %s", request.method, path)
+                log.exception("could not journal %s", path)
         return response
 
 
