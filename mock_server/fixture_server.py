@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from typing import Any, Protocol
 
 import requests
@@ -50,7 +51,7 @@ class _Quiet(WSGIRequestHandler):
         pass  # the journal keeps every request; stderr need not
 
 
-class _Common:
+class _Common(ABC):
     base_url: str
     api_key: str
 
@@ -58,8 +59,9 @@ class _Common:
         """Return the absolute URL of `path` on the mock."""
         return self.base_url + "/" + path.lstrip("/")
 
+    @abstractmethod
     def conformance(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """Return the conformance report of this mock's API key."""
 
     def findings(self, *, warnings: bool = True,
                  ignore: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ request line) never reach Flask; gunicorn answers them itself with an HTML page.
 from __future__ import annotations
 
 import json
+import signal
 from typing import Any
 
 from gunicorn import util
@@ -42,7 +43,13 @@ def json_error(status_line: str, detail: str) -> bytes:
 
 
 class JsonErrorWorker(SyncWorker):
-    """A sync worker whose own error answers are JSON envelopes."""
+    """A sync worker whose own error answers are JSON envelopes and whose Ctrl-C is graceful."""
+
+    def init_signals(self) -> None:
+        super().init_signals()
+        # gunicorn quits at once on SIGINT, even mid-answer; a terminal's Ctrl-C reaches
+        # every worker, and the mock finishes the request at hand first, as on SIGTERM.
+        signal.signal(signal.SIGINT, self.handle_exit)
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         captured = _Captured()

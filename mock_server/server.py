@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
 from . import __version__
 from .settings import Settings
@@ -23,6 +24,13 @@ def bind_address(host: str, port: int) -> str:
 
 def base_url(host: str, port: int) -> str:
     return f"http://{bind_address(host, port)}"
+
+
+class GracefulArbiter(Arbiter):
+    """gunicorn's master, stopping gracefully on SIGINT (Ctrl-C) as it does on SIGTERM."""
+
+    def handle_int(self) -> None:
+        self.handle_term()
 
 
 class MockServer(BaseApplication):
@@ -57,6 +65,13 @@ class MockServer(BaseApplication):
               f"  API key: {', '.join(s.api_keys)}\n"
               f"  profile: {s.profile}  store: {self.store_label}  workers: {s.workers}",
               flush=True)
+
+    def run(self) -> None:
+        try:
+            GracefulArbiter(self).run()
+        except RuntimeError as exc:  # gunicorn's own start-up errors, as BaseApplication does
+            print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
+            sys.exit(1)
 
     def load(self) -> Any:
         from .app import create_app
