@@ -40,7 +40,8 @@ def test_request_in_flight_is_answered_before_the_server_stops(
         else:
             server.proc.send_signal(sig)
         client.join(20)
-        assert server.stop(sig) == 0
+        # One signal only: a second Ctrl-C is gunicorn's deliberate request to quit at once.
+        assert server.proc.wait(20) == 0
     finally:
         server.kill()
     assert len(answers) == 1, "the request in flight got no answer"
