@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -44,6 +46,19 @@ class MockHandle(Protocol):
         ...
     def reset(self) -> None: ...
     def close(self) -> None: ...
+
+
+def import_all_modules() -> None:
+    """Import every module of the mock here, in the caller's thread, once.
+
+    Under pytest the mock's modules are rewritten on import (it is a plugin's package), and
+    that is not thread-safe: an import first made by the server thread while the test thread
+    imports too can fail, leaving the mock answering 500 for good.
+    """
+    package = importlib.import_module("mock_server")
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("__"):  # __main__ would run the command line
+            importlib.import_module(f"mock_server.{module.name}")
 
 
 class _Quiet(WSGIRequestHandler):
@@ -93,6 +108,7 @@ class InProcessMock(_Common):
     @classmethod
     def start(cls, settings: dict[str, Any] | None = None) -> InProcessMock:
         """Serve a new mock on a free 127.0.0.1 port and return once it answers."""
+        import_all_modules()
         app = create_app({**FIXTURE_DEFAULTS, **(settings or {})}, clock=VirtualClock())
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -103,14 +119,18 @@ class InProcessMock(_Common):
         return handle
 
     def wait_ready(self, timeout: float = 10.0) -> None:
+        """Return once /_mock/health answers 200; raise RuntimeError after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             try:
-                if requests.get(self.url("/_mock/health"), timeout=2).ok:
+                answer = requests.get(self.url("/_mock/health"), timeout=2)
+                if answer.ok:
                     return
-            except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
+                problem = f"health answered {answer.status_code}: {answer.text[:200]}"
+            except requests.RequestException as exc:
+                problem = str(exc)
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the in-process mock did not become ready: {problem}")
             time.sleep(0.01)
 
     def now(self) -> float:
