@@ -27,6 +27,7 @@ from .credits import (
 )
 from .errors import ApiError, envelope, error_response
 from .faults import FaultInjector
+from .journal import key_id, mask_key
 from .plans import (
     Limits,
     MemoryUsage,
@@ -165,7 +166,8 @@ def current_balance() -> Response:
 def spend() -> Response:
     """The spend meter: what the tasks would have cost on the real API, and balances."""
     state = _state()
-    api_key = request.args.get("apiKey") or None
+    # The key may travel in a header, so that it stays out of URLs and access logs.
+    api_key = request.args.get("apiKey") or request.headers.get("X-Flux2-Api-Key") or None
     include = request.args.get("tasks", "1").lower() not in ("0", "false", "no")
     summary = spend_summary(state.store, api_key, include_tasks=include)
     part: PaidPart = state.paid
@@ -173,4 +175,7 @@ def spend() -> Response:
         left = part.credits.balance_micro(entry["apiKey"])
         entry["balanceUsd"] = None if left is None else usd(left)
         entry["plan"] = part.limits.plan_for(entry["apiKey"]).name
+    for entry in [*summary["keys"], *summary.get("tasks", [])]:
+        key = entry["apiKey"]  # keys never appear in full (docs/conformance.md)
+        entry["apiKey"], entry["apiKeyId"] = mask_key(key), key_id(key)
     return jsonify(summary)

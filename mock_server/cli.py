@@ -67,14 +67,21 @@ def report(base_url: str, api_key: str | None, admin_token: str | None, as_json:
     import json
 
     from .conformance import render_table
-    from .conformance_api import ReportUnavailable, fetch_report
+    from .conformance_api import ReportUnavailable, fetch_report, fetch_spend
 
     try:
         found = fetch_report(base_url, api_key=api_key, admin_token=admin_token)
     except ReportUnavailable as exc:
         click.echo(f"flux2-mock report: {exc}", err=True)
         sys.exit(2)
-    click.echo(json.dumps(found, indent=2) if as_json else render_table(found))
+    spend = fetch_spend(base_url, api_key=api_key, admin_token=admin_token)
+    if as_json:
+        click.echo(json.dumps({**found, "spend": spend}, indent=2))
+    else:
+        if spend is not None:  # first: the table ends with the verdict
+            click.echo(f"spend: ${spend['totalUsd']:.2f} for {spend['taskCount']} tasks: what the "
+                       f"real API would have charged (saved by the mock)")
+        click.echo(render_table(found))
     sys.exit(0 if found["conformant"] else 1)
 
 

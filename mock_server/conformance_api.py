@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .conformance import Attempt, Inputs, Limits, Thresholds, evaluate, render_table
+from .errors import InvalidRequest
 from .journal import Journal, key_id, mask_key
 from .store import TaskRecord, TaskStore
 
@@ -19,6 +20,14 @@ KEY_HEADER = "X-Flux2-Api-Key"
 def conformance() -> Response:
     """Report on the key in `?apiKey=` (or the X-Flux2-Api-Key header); every key without one."""
     api_key = request.args.get("apiKey") or request.headers.get(KEY_HEADER) or None
+    wanted_id = request.args.get("apiKeyId")
+    if api_key is None and wanted_id:  # a key named by its id, as the control plane shows it
+        keys = current_app.extensions["flux2_mock"].settings.api_keys
+        api_key = next((k for k in keys if key_id(k) == wanted_id), None)
+        if api_key is None:
+            raise InvalidRequest(f"apiKeyId {wanted_id!r} names none of the server's API keys",
+                                 data={"errors": [{"field": "apiKeyId", "rule": "known",
+                                                   "message": "names none of the API keys"}]})
     report = build_report(current_app.extensions["flux2_mock"], api_key=api_key)
     if request.args.get("format") == "text":
         return Response(render_table(report) + "\n", mimetype="text/plain")
@@ -93,6 +102,23 @@ def callback_attempts(state: Any, tasks: list[TaskRecord]) -> list[Attempt]:
     return [Attempt(task.task_id, a.url, a.time_ms, a.status, a.error, a.latency_ms)
             for task in tasks if task.request.get("request_type") == "callback"
             for delivery in deliveries(task.task_id) for a in delivery.attempts]
+
+
+def fetch_spend(base_url: str, *, api_key: str | None = None, admin_token: str | None = None,
+                timeout: float = 30.0) -> dict[str, Any] | None:
+    """Ask a running mock for its spend meter (docs/paid-and-faults.md); None if it has none."""
+    import requests
+
+    headers = {KEY_HEADER: api_key} if api_key else {}
+    if admin_token:
+        headers["Authorization"] = f"Bearer {admin_token}"
+    try:
+        response = requests.get(base_url.rstrip("/") + "/_mock/spend", params={"tasks": "0"},
+                                headers=headers, timeout=timeout)
+        spend: dict[str, Any] = response.json()
+    except (requests.RequestException, ValueError):
+        return None
+    return spend if response.status_code == 200 and "totalUsd" in spend else None
 
 
 class ReportUnavailable(Exception):

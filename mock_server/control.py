@@ -28,6 +28,7 @@ from .control_tasks import (
     timeline,
 )
 from .errors import InvalidRequest, TaskNotFound
+from .journal import key_id, mask_key
 from .lifecycle import STATES
 from .metrics import exposition
 from .profiles import profile_names
@@ -71,7 +72,7 @@ def reset() -> Response:
         if callable(getattr(part, "reset", None)):
             part.reset(api_key=api_key)
             done.append(name)
-    return jsonify({"reset": done, "apiKey": api_key})
+    return jsonify({"reset": done, "apiKey": None if api_key is None else mask_key(api_key)})
 
 
 # -- tasks ---------------------------------------------------------------------------
@@ -189,7 +190,9 @@ def _settings_view() -> dict[str, Any]:
     current = mock.backend.current_settings()
     return {"profile": profile_of(current).name, "failure_rate": current.failure_rate,
             "pending_ms": current.pending_ms, "processing_ms": current.processing_ms,
-            "overrides": mock.runtime.overrides(), "api_keys": list(current.api_keys),
+            "overrides": mock.runtime.overrides(),
+            "api_keys": [mask_key(k) for k in current.api_keys],
+            "apiKeyIds": [key_id(k) for k in current.api_keys],
             "profiles": profile_names()}
 
 

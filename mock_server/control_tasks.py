@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from .backend import task_data
 from .errors import ApiError, InvalidRequest
+from .journal import key_id, mask_key
 from .lifecycle import STATES, Outcome, TaskPlan, state_at
 from .resources import fail_message, load
 from .scenarios import FAIL_CODE
@@ -50,7 +51,8 @@ def summary(record: TaskRecord, now_ms: int) -> dict[str, Any]:
     return {
         "taskId": record.task_id,
         "seq": record.seq,
-        "apiKey": record.api_key,
+        "apiKey": mask_key(record.api_key),  # keys never appear in full (docs/conformance.md)
+        "apiKeyId": key_id(record.api_key),
         "state": data["state"],
         "createTime": plan.create_ms,
         "startTime": plan.start_ms,

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .journal import mask_key
 from .settings import Settings, SettingsError
 from .sqlite_store import SQLiteStore
 from .store import TaskStore
@@ -39,8 +40,9 @@ class QueuedScenario:
     api_key: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
+        # Keys never appear in full in any answer.
         return {"id": self.id, "scenario": self.scenario, "remaining": self.remaining,
-                "apiKey": self.api_key}
+                "apiKey": None if self.api_key is None else mask_key(self.api_key)}
 
 
 class Runtime(Protocol):

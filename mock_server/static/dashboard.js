@@ -173,7 +173,7 @@ async function renderConformance() {
   const blocks = [];
   for (const key of apiKeys) {
     let report;
-    try { report = await call("GET", `/_mock/conformance?apiKey=${encodeURIComponent(key)}`); }
+    try { report = await call("GET", `/_mock/conformance?apiKeyId=${encodeURIComponent(key)}`); }
     catch (error) { blocks.push(el("p", {class: "muted", text: `conformance unavailable (${error.message})`})); break; }
     const head = el("h3", {text: `${report.apiKey || key}: ${report.conformant ? "conformant" : "not conformant"}` +
       ` — ${report.errors} errors, ${report.warnings} warnings, ${report.requests} requests`});
@@ -211,7 +211,7 @@ async function refresh() {
     if (Date.now() - lastSlowPoll > SLOW_POLL_MS) {
       lastSlowPoll = Date.now();
       const settings = await call("GET", "/_mock/settings");
-      apiKeys = settings.api_keys;
+      apiKeys = settings.apiKeyIds;
       if (document.activeElement !== $("profile")) showProfiles(settings);
       if (document.activeElement !== $("failure-rate")) $("failure-rate").value = settings.failure_rate;
       await renderConformance();

@@ -105,6 +105,17 @@ def test_callback_client_is_conformant_against_serve(tmp_path: Path) -> None:
         assert found["thresholds"]["timeScale"] == FAST
 
 
+def test_report_shows_the_spend_meter_and_no_key_in_full(tmp_path: Path) -> None:
+    with serving("--profile", "instant", store=tmp_path / "t.db") as mock:
+        for resolution in ("1K", "2K"):  # pro text-to-image: $0.05 and $0.07 (prices.json)
+            assert submit(mock.base_url, text_request(resolution=resolution)).status_code == 200
+        shown = report(mock.base_url, "--api-key", DEFAULT_KEY)
+        as_json = report(mock.base_url, "--api-key", DEFAULT_KEY, "--json")
+    assert "spend: $0.12 for 2 tasks" in shown.stdout
+    assert json.loads(as_json.stdout)["spend"]["totalUsd"] == 0.12
+    assert DEFAULT_KEY not in shown.stdout + as_json.stdout
+
+
 def test_report_of_an_unreachable_mock_exits_2() -> None:
     result = report("http://127.0.0.1:9")
     assert result.returncode == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from mock_server.journal import mask_key
+
 from .conftest import KEY, OTHER_KEY, START_MS, Control
 
 
@@ -15,7 +17,7 @@ def test_tasks_list_shows_state_timings_and_plan(control: Control) -> None:
     listed = control.get("/_mock/tasks").get_json()
     assert listed["now"] == START_MS and listed["next"] is None
     (task,) = listed["tasks"]
-    assert task["taskId"] == task_id and task["apiKey"] == KEY
+    assert task["taskId"] == task_id and task["apiKey"] == mask_key(KEY) != KEY
     assert (task["state"], task["outcome"]) == ("pending", "success")
     assert (task["createTime"], task["startTime"], task["completeTime"]) == (
         START_MS, START_MS + 1000, START_MS + 3000)
@@ -184,7 +186,7 @@ def test_reset_everything(control: Control) -> None:
 def test_reset_one_key_keeps_the_others(control: Control) -> None:
     mine, theirs = control.submit(), control.submit(key=OTHER_KEY)
     response = control.post(f"/_mock/reset?apiKey={OTHER_KEY}")
-    assert response.status_code == 200 and response.get_json()["apiKey"] == OTHER_KEY
+    assert response.status_code == 200 and response.get_json()["apiKey"] == mask_key(OTHER_KEY)
     assert [t["taskId"] for t in control.get("/_mock/tasks").get_json()["tasks"]] == [mine]
     assert theirs not in str(control.get("/_mock/journal").get_json())
     assert control.post("/_mock/reset?apiKey=nobody").status_code == 400

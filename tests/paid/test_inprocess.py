@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mock_server.credits import spend_summary
+from mock_server.journal import key_id, mask_key
 from tests.core.conftest import KEY, auth, body
 from tests.paid.conftest import FREE, PRO, RICH, MakeMock
 
@@ -108,9 +110,12 @@ def test_the_spend_meter_totals_per_key_and_per_task(make_mock: MakeMock) -> Non
     mock.task(key=PRO)
     spend = mock.client.get("/_mock/spend").get_json()
     assert (spend["currency"], spend["totalUsd"], spend["taskCount"]) == ("USD", 0.23, 3)
-    by_key = {k["apiKey"]: k for k in spend["keys"]}
-    assert by_key[RICH]["totalUsd"] == 0.18 and by_key[RICH]["taskCount"] == 2
-    assert by_key[RICH]["balanceUsd"] is None and by_key[RICH]["plan"] == "unlimited"
+    by_key = {k["apiKeyId"]: k for k in spend["keys"]}
+    assert RICH not in json.dumps(spend) and PRO not in json.dumps(spend)  # masked
+    RICH_ID, PRO_ID = key_id(RICH), key_id(PRO)
+    assert by_key[RICH_ID]["totalUsd"] == 0.18 and by_key[RICH_ID]["taskCount"] == 2
+    assert by_key[RICH_ID]["balanceUsd"] is None and by_key[RICH_ID]["plan"] == "unlimited"
+    assert by_key[PRO_ID]["apiKey"] == mask_key(PRO)
     assert [t["costUsd"] for t in spend["tasks"]] == [0.05, 0.13, 0.05]
     one = mock.client.get(f"/_mock/spend?apiKey={PRO}&tasks=0").get_json()
     assert (one["totalUsd"], one["taskCount"], "tasks" in one) == (0.05, 1, False)
