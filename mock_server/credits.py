@@ -14,8 +14,9 @@ from typing import Any, Protocol
 
 from .clock import Clock
 from .errors import ApiError
-from .plans import Limits, SQLiteConnections, UsageState
+from .plans import Limits, UsageState
 from .resources import fail_message, price_usd
+from .sqlite_db import SQLiteConnections
 from .store import TaskRecord, TaskStore
 
 MICRO = 1_000_000

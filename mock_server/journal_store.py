@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from .journal import JournalEntry, Row, entry_from_row
@@ -89,6 +90,8 @@ class Connections(Protocol):
     @property
     def conn(self) -> sqlite3.Connection: ...
 
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
 
 class SQLiteSink:
     """The journal table in the store's SQLite file, shared by every worker process."""
@@ -104,9 +107,7 @@ class SQLiteSink:
         return self.db.conn
 
     def write(self, rows: Sequence[Row]) -> None:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db.transaction() as conn:
             conn.executemany(f"INSERT INTO journal ({_COLUMNS.split(', ', 1)[1]}) "
                              "VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
             self._since_trim += len(rows)
@@ -114,10 +115,6 @@ class SQLiteSink:
                 self._since_trim = 0
                 conn.execute("DELETE FROM journal WHERE seq <= "
                              "(SELECT MAX(seq) FROM journal) - ?", (self.max_entries,))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
              after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import math
 import os
-import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -21,6 +20,7 @@ from .clock import Clock
 from .errors import ApiError
 from .lifecycle import state_at
 from .resources import load
+from .sqlite_db import SQLiteConnections
 from .store import TaskStore
 
 
@@ -121,38 +121,6 @@ class UsageState(Protocol):
         ...
 
     def reset(self, *, api_key: str | None = None) -> None: ...
-
-
-class SQLiteConnections:
-    """One connection per thread and process to the store's SQLite file, schema applied."""
-
-    def __init__(self, path: str | os.PathLike[str], schema: str) -> None:
-        self.path = Path(path)
-        self._local = threading.local()
-        self.conn.executescript(schema)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
-                                         check_same_thread=False)
-            local.conn.execute("PRAGMA busy_timeout=10000")
-            local.pid = os.getpid()
-        conn: sqlite3.Connection = local.conn
-        return conn
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block in one write transaction (BEGIN IMMEDIATE), rolled back on error."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
 
 USAGE_SCHEMA = """

@@ -168,19 +168,13 @@ class SQLiteRuntime:
         return dict(values)
 
     def set_overrides(self, values: dict[str, Any]) -> None:
-        conn = self.store.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction() as conn:
             for name, value in values.items():
                 if value is None:
                     conn.execute("DELETE FROM mock_runtime WHERE name = ?", (name,))
                 else:
                     conn.execute("INSERT OR REPLACE INTO mock_runtime (name, value) VALUES (?, ?)",
                                  (name, json.dumps(value)))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         self._changed()
 
     def enqueue(self, scenario: str, count: int, api_key: str | None) -> QueuedScenario:
@@ -204,8 +198,7 @@ class SQLiteRuntime:
         if conn.execute("SELECT 1 FROM mock_scenario_queue LIMIT 1").fetchone() is None:
             self._queue_empty_at = version
             return None
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.store.transaction() as conn:
             row = conn.execute(
                 "SELECT id, scenario, remaining FROM mock_scenario_queue "
                 "WHERE api_key IS NULL OR api_key = ? ORDER BY id LIMIT 1", (api_key,)).fetchone()
@@ -215,10 +208,6 @@ class SQLiteRuntime:
                                  "WHERE id = ?", (row[0],))
                 else:
                     conn.execute("DELETE FROM mock_scenario_queue WHERE id = ?", (row[0],))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         if row is not None:
             self._changed()
         return None if row is None else str(row[1])

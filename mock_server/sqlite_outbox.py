@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .outbox import WAITING, Attempt, Delivery, Finished, Job, attach_attempts, first_rows
-from .plans import SQLiteConnections
+from .sqlite_db import SQLiteConnections
 from .store import TaskRecord
 
 SCHEMA = """
@@ -77,11 +77,7 @@ class SQLiteOutbox:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            # WAL + NORMAL: a commit survives a killed process (not a power cut) without an
-            # fsync per journaled attempt.
-            self.conn.execute("PRAGMA synchronous=NORMAL")
-            with self.db.transaction() as conn:
+        with self._write_lock, self.db.transaction() as conn:
                 yield conn
 
     def _scan_range(self) -> tuple[int, int]:

@@ -11,11 +11,13 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from .lifecycle import TaskPlan
 from .shared_cell import SharedCell
+from .sqlite_db import SQLiteConnections
 from .store import TaskRecord
 
 CACHE_SIZE = 4096
@@ -52,12 +54,7 @@ class SQLiteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        conn = self._connect()
-        try:
-            conn.executescript(SCHEMA)
-        finally:
-            conn.close()
+        self.db = SQLiteConnections(self.path, SCHEMA)
         # Bumped (by every process) after any change to a stored task; while it stands
         # still, this process may answer reads of a task from its own cache.
         self.version = SharedCell(f"{self.path}.version")
@@ -65,28 +62,17 @@ class SQLiteStore:
         self._cache_version = -1
         self._cache_lock = threading.Lock()
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None,
-                               check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA busy_timeout=10000")
-        return conn
-
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection, opened anew after a fork."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            local.conn = self._connect()
-            local.pid = os.getpid()
-        conn: sqlite3.Connection = local.conn
-        return conn
+        return self.db.conn
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One write transaction on this thread's connection."""
+        return self.db.transaction()
 
     def create_task(self, build: Callable[[int], TaskRecord]) -> TaskRecord:
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with self.db.transaction() as conn:
             seq = conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'task_seq' "
                                "RETURNING value").fetchone()[0]
             record = build(int(seq))
@@ -98,10 +84,6 @@ class SQLiteStore:
                  plan.outcome, plan.fail_code, plan.fail_msg, record.width, record.height,
                  json.dumps(record.scenario)),
             )
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return record
 
     def get_task(self, task_id: str) -> TaskRecord | None:
@@ -154,11 +136,7 @@ class SQLiteStore:
         self.version.add(1)
 
     def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
-            conn.close()
-            self._local.conn = None
-            self._local.pid = None
+        self.db.close()
 
 
 def _record(row: tuple[Any, ...]) -> TaskRecord:
