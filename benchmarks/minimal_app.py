@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify
 
-from mock_server.server import MockServer
+from mock_server.serving.server import MockServer
 from mock_server.settings import Settings
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.resources import load
+from flux2_spec.resources import load
 
 
 class BudgetExhausted(RuntimeError):

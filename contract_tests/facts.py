@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from mock_server.validation import SchemaSet, schema_set
+from flux2_spec.validation import SchemaSet, schema_set
 
 REQUEST_SCHEMA = "generate-request.json"
 

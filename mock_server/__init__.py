@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .app import create_app
-    from .clock import SystemClock, VirtualClock
-    from .settings import Settings, load_settings
+    from mock_server.app import create_app
+    from mock_server.domain.clock import SystemClock, VirtualClock
+    from mock_server.settings import Settings, load_settings
 
 # Imported on first use: the pytest plugin imports this package in every pytest run, and
 # Flask and jsonschema must not be paid for by sessions that never start the mock.
 _EXPORTS = {
     "create_app": "app",
-    "SystemClock": "clock",
-    "VirtualClock": "clock",
+    "SystemClock": "domain.clock",
+    "VirtualClock": "domain.clock",
     "Settings": "settings",
     "load_settings": "settings",
 }

@@ -1,5 +1,5 @@
 """`python -m mock_server` is `flux2-mock`."""
 
-from .cli import main
+from mock_server.cli import main
 
 main()

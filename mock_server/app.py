@@ -8,17 +8,17 @@ from typing import Any
 
 from flask import Flask
 
-from .backend import Flux2Backend
-from .billing_api import PaidPart, build_paid_part
-from .clock import Clock, SharedOffsetClock
-from .dispatcher import Dispatcher, build_dispatcher
-from .errors import register_error_handlers
-from .journal import Journal, open_journal
-from .metrics import Metrics, instrument, note_route, open_metrics
-from .runtime import Runtime, open_runtime
-from .settings import Settings, load_settings
-from .sqlite_store import SQLiteStore
-from .store import MemoryStore, TaskStore
+from mock_server.api.service import Flux2Backend
+from mock_server.callbacks.dispatcher import Dispatcher, build_dispatcher
+from mock_server.control.metrics import Metrics, instrument, note_route, open_metrics
+from mock_server.domain.clock import Clock, SharedOffsetClock
+from mock_server.domain.errors import register_error_handlers
+from mock_server.journal.buffer import Journal, open_journal
+from mock_server.paid.http import PaidPart, build_paid_part
+from mock_server.settings import Settings, load_settings
+from mock_server.storage.memory.runtime import Runtime, open_runtime
+from mock_server.storage.memory.tasks import MemoryStore, TaskStore
+from mock_server.storage.sqlite.tasks import SQLiteStore
 
 
 @dataclass
@@ -48,8 +48,8 @@ def shared_clock(store: TaskStore) -> SharedOffsetClock:
 
 def _add_control_plane(app: Flask, state: MockState) -> None:
     """Give the control plane its run-time state, request metrics, and dashboard."""
-    from . import dashboard
-    from .admin_auth import guard_control_plane
+    from mock_server.control import dashboard
+    from mock_server.control.auth import guard_control_plane
 
     guard_control_plane(app)
     state.runtime = open_runtime(state.store)
@@ -84,7 +84,12 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     # The request journal (docs/conformance.md) records every API request.
     state.journal = open_journal(store, flush_ms=settings.journal_flush_ms,
                                  max_entries=settings.journal_max_entries)
-    from . import api, billing_api, conformance_api, control, journal_http, openapi_api
+    from mock_server.api import openapi as openapi_api
+    from mock_server.api import views as api
+    from mock_server.conformance import report as conformance_api
+    from mock_server.control import views as control
+    from mock_server.journal import recorder as journal_http
+    from mock_server.paid import http as billing_api
 
     journal_http.install(app, state.journal, clock)
     for blueprint in (api.bp, billing_api.bp, openapi_api.bp, control.bp, conformance_api.bp):
@@ -96,7 +101,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
 
 def _add_callbacks(app: Flask, state: MockState) -> None:
     """Give the app its callback dispatcher (docs/callbacks.md) and the journal's endpoints."""
-    from . import callback_api
+    from mock_server.control import callback_views as callback_api
 
     state.dispatcher = build_dispatcher(state.settings, state.store, state.clock,
                                         state.backend.profile)

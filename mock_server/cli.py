@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .profiles import profile_names
-from .settings import SettingsError, load_settings
+from mock_server import __version__
+from mock_server.domain.profiles import profile_names
+from mock_server.settings import SettingsError, load_settings
 
 
 @click.group()
@@ -43,7 +43,7 @@ def main() -> None:
               "needed when --host is not a loopback address.")
 def serve(**options: Any) -> None:
     """Serve the mock API until SIGINT or SIGTERM."""
-    from .server import serve as run_server
+    from mock_server.serving.server import serve as run_server
 
     config_file = options.pop("config_file")
     for name in ("api_keys", "key_plans", "key_balances"):
@@ -66,8 +66,8 @@ def report(base_url: str, api_key: str | None, admin_token: str | None, as_json:
     """Print the conformance report; exit 1 when any error-severity rule is broken (for CI)."""
     import json
 
-    from .conformance import render_table
-    from .conformance_api import ReportUnavailable, fetch_report, fetch_spend
+    from mock_server.conformance.report import ReportUnavailable, fetch_report, fetch_spend
+    from mock_server.conformance.rules import render_table
 
     try:
         found = fetch_report(base_url, api_key=api_key, admin_token=admin_token)

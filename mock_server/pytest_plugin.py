@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .fixture_server import MockHandle
+    from mock_server.testing.fixture import MockHandle
 
 URL_ENV = "PYTEST_FLUX2_MOCK_URL"
 KEY_ENV = "PYTEST_FLUX2_MOCK_API_KEY"
@@ -48,7 +48,7 @@ def flux2_mock_settings() -> dict[str, Any]:
 def flux2_mock_server(request: pytest.FixtureRequest,
                       flux2_mock_settings: dict[str, Any]) -> Iterator[MockHandle]:
     """One mock for the whole session: in a thread on a free loopback port, or a remote one."""
-    from .fixture_server import InProcessMock, RemoteMock
+    from mock_server.testing.fixture import InProcessMock, RemoteMock
 
     config = request.config
     url = config.getoption("flux2_mock_url") or os.environ.get(URL_ENV)

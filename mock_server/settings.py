@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from .scenarios import FAIL_CODE
+from mock_server.domain.scenarios import FAIL_CODE
 
 ENV_PREFIX = "FLUX2_MOCK_"
 DEFAULT_API_KEY = "flux2-mock-key"
@@ -137,17 +137,19 @@ class Settings:
                      "conformance_max_in_flight", "journal_flush_ms", "journal_max_entries"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
-        from .billing_api import check_paid_settings  # late: reads data files
+        from mock_server.paid.http import check_paid_settings  # late: reads data files
         try:
             check_paid_settings(self)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
-        from .callbacks import check_callback_settings  # late: callbacks imports the package
+        from mock_server.callbacks.sender import (
+            check_callback_settings,  # late: callbacks imports the package
+        )
         try:
             check_callback_settings(self)
         except ValueError as exc:
             raise SettingsError(str(exc)) from None
-        from .profiles import get_profile  # late: profiles reads data files
+        from mock_server.domain.profiles import get_profile  # late: profiles reads data files
         try:
             get_profile(self.profile)
         except ValueError as exc:

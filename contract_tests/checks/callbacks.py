@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_server.validation import schema_set
+from flux2_spec.validation import schema_set
 
 from ..context import Context, NotApplicable
 from ..receiver import Delivery

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mock_server.validation import schema_set
+from flux2_spec.validation import schema_set
 
 from ..context import Context, NotApplicable
 from ..facts import input_facts

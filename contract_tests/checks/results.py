@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_server.resources import load
+from flux2_spec.resources import load
 
 from ..context import Context, NotApplicable
 from ..options import is_loopback_url

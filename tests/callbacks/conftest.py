@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server import VirtualClock, create_app
-from mock_server.dispatcher import Dispatcher
+from mock_server.callbacks.dispatcher import Dispatcher
 
 from .receiver import Receiver
 

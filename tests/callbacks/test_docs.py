@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.scenarios import TOKENS
+from flux2_spec.validation import schema_set
+from mock_server.domain.scenarios import TOKENS
 from mock_server.settings import Settings
-from mock_server.validation import schema_set
 
 from .receiver import Receiver
 from .test_serve import journal, serving

@@ -7,11 +7,18 @@ from typing import Any
 
 import pytest
 
-from mock_server.lifecycle import TaskPlan
-from mock_server.outbox import DELIVERED, WAITING, Attempt, Finished, MemoryOutbox, Outbox
-from mock_server.sqlite_outbox import SQLiteOutbox
-from mock_server.sqlite_store import SQLiteStore
-from mock_server.store import MemoryStore, TaskRecord, TaskStore
+from mock_server.domain.lifecycle import TaskPlan
+from mock_server.storage.memory.outbox import (
+    DELIVERED,
+    WAITING,
+    Attempt,
+    Finished,
+    MemoryOutbox,
+    Outbox,
+)
+from mock_server.storage.memory.tasks import MemoryStore, TaskRecord, TaskStore
+from mock_server.storage.sqlite.outbox import SQLiteOutbox
+from mock_server.storage.sqlite.tasks import SQLiteStore
 
 T0 = 1_000_000
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from mock_server.callbacks import FAILURE_FIELDS, SUCCESS_FIELDS, callback_payload
-from mock_server.validation import schema_set
+from flux2_spec.validation import schema_set
+from mock_server.callbacks.sender import FAILURE_FIELDS, SUCCESS_FIELDS, callback_payload
 
 from .conftest import CallbackMock, MakeMock
 from .receiver import Receiver

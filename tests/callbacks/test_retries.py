@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server import dispatcher as dispatcher_module
-from mock_server.dispatcher import RetryPolicy
-from mock_server.profiles import get_profile
+from mock_server.callbacks import dispatcher as dispatcher_module
+from mock_server.callbacks.dispatcher import RetryPolicy
+from mock_server.domain.profiles import get_profile
 from mock_server.settings import load_settings
 
 from .conftest import CallbackMock, MakeMock

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.callbacks import HostNotAllowed, HostPolicy, Sender, private_reason
+from mock_server.callbacks.sender import HostNotAllowed, HostPolicy, Sender, private_reason
 from mock_server.settings import SettingsError, load_settings
 
 from .conftest import CallbackMock, MakeMock

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server.fixture_server import InProcessMock
+from mock_server.testing.fixture import InProcessMock
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.conformance import rules
+from mock_server.conformance.rules import rules
 from tests.support.serve import serving
 
 pytest_plugins = ["pytester"]

@@ -10,9 +10,16 @@ from typing import Any
 import pytest
 
 from mock_server import VirtualClock, create_app
-from mock_server.journal import Journal, JournalEntry, entry_row, key_id, mask_headers, mask_key
-from mock_server.journal_store import MemorySink, SQLiteSink
-from mock_server.sqlite_store import SQLiteStore
+from mock_server.journal.buffer import (
+    Journal,
+    JournalEntry,
+    entry_row,
+    key_id,
+    mask_headers,
+    mask_key,
+)
+from mock_server.storage.memory.journal import MemorySink, SQLiteSink
+from mock_server.storage.sqlite.tasks import SQLiteStore
 
 KEY = "flux2-mock-key"
 SECRET = "sk-live-0123456789abcdef"

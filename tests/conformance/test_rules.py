@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server.conformance_checks import is_exempt, unreachable_reason
+from mock_server.conformance.checks import is_exempt, unreachable_reason
 
 from .conftest import STATUS, SUBMIT, MakeMock, Raw, finding, rule_ids
 

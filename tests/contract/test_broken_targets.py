@@ -39,9 +39,9 @@ def run_broken(name: str) -> RunResult:
 def broken_runs() -> dict[str, RunResult]:
     # Modules imported lazily would be imported (and assertion-rewritten by pytest, which is
     # not thread-safe) from ten threads at once: import every one of them here first.
-    for module in pkgutil.iter_modules(mock_server.__path__):
-        if module.name != "__main__":
-            importlib.import_module(f"mock_server.{module.name}")
+    for module in pkgutil.walk_packages(mock_server.__path__, prefix="mock_server."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
     create_app({"store": "memory"})
     with ThreadPoolExecutor(max_workers=10) as pool:
         return dict(zip(BREAKAGES, pool.map(run_broken, BREAKAGES), strict=True))

@@ -16,7 +16,7 @@ from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from mock_server.resources import schemas_dir
+from flux2_spec.resources import schemas_dir
 from tests.support.serve import serving
 
 from .breakages import KEY

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.clock import SharedOffsetClock, SystemClock
+from mock_server.domain.clock import SharedOffsetClock, SystemClock
 
 
 def _advance_in_child(path: str, seconds: float) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from mock_server.control import bp
+from mock_server.control.views import bp
 
 from .live import live_server
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.control_tasks import TaskConflict, forced_plan
-from mock_server.lifecycle import TaskPlan, state_at
+from mock_server.control.tasks import TaskConflict, forced_plan
+from mock_server.domain.lifecycle import TaskPlan, state_at
 
 from .conftest import START_MS, Control
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from mock_server.metrics import BUCKETS_S, RequestMetrics, exposition
+from mock_server.control.metrics import BUCKETS_S, RequestMetrics, exposition
 
 from .conftest import Control
 

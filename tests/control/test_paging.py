@@ -7,9 +7,9 @@ from typing import cast
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server.control_tasks import TaskFilter, find_tasks, last_seq
-from mock_server.lifecycle import TaskPlan
-from mock_server.store import TaskRecord, TaskStore
+from mock_server.control.tasks import TaskFilter, find_tasks, last_seq
+from mock_server.domain.lifecycle import TaskPlan
+from mock_server.storage.memory.tasks import TaskRecord, TaskStore
 
 NOW = 10_000
 

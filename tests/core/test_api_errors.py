@@ -190,7 +190,7 @@ def test_moderately_nested_unknown_fields_are_accepted(mock: Mock) -> None:
 
 
 def test_server_level_errors_are_whole_json_responses() -> None:
-    from mock_server.http_worker import json_error
+    from mock_server.serving.http_worker import json_error
 
     raw = json_error("HTTP/1.1 414 URI Too Long", "Request Line is too large (8192 > 4094)")
     head, _, payload = raw.partition(b"\r\n\r\n")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mock_server.resources import load
+from flux2_spec.resources import load
 
 from .conftest import START_MS, MakeMock, Mock, body
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from mock_server.fastcheck import compile_check
-from mock_server.validation import schema_set
+from flux2_spec.fastcheck import compile_check
+from flux2_spec.validation import schema_set
 
 from .strategies import answers, json_values, near_valid_requests, request_like
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.clock import SystemClock, VirtualClock
-from mock_server.lifecycle import STATES, TERMINAL, TaskPlan, state_at, status_at
+from mock_server.domain.clock import SystemClock, VirtualClock
+from mock_server.domain.lifecycle import STATES, TERMINAL, TaskPlan, state_at, status_at
 
 T0 = 1_698_765_400_000
 

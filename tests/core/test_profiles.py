@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server.profiles import Span, get_profile, profile_names
-from mock_server.resources import load
+from mock_server.domain.profiles import Span, get_profile, profile_names
+from mock_server.domain.tables import load_table
 
 
 def test_documented_profiles_exist() -> None:
@@ -33,7 +33,7 @@ def test_realistic_averages_20_to_30_seconds_like_the_docs() -> None:
 
 @pytest.mark.parametrize("name", ["instant", "fast", "realistic"])
 def test_profiles_are_read_from_the_data_file(name: str) -> None:
-    entry = load("profiles")["profiles"][name]
+    entry = load_table("profiles")["profiles"][name]
     profile = get_profile(name)
     assert [profile.pending.mean_ms, profile.pending.jitter_ms] == entry["pending"]
     assert [profile.processing.mean_ms, profile.processing.jitter_ms] == entry["processing"]

@@ -8,7 +8,7 @@ import json
 import pytest
 from PIL import Image
 
-from mock_server.resources import load
+from flux2_spec.resources import load
 
 from .conftest import MakeMock, Mock, body
 
@@ -121,7 +121,7 @@ def test_default_ttl_is_24_hours(mock: Mock) -> None:
 
 
 def test_the_image_shows_the_prompt() -> None:
-    from mock_server.images import render
+    from mock_server.domain.images import render
 
     first = Image.open(io.BytesIO(render("task_same", "A red fox in the snow", 832, 1248)))
     second = Image.open(io.BytesIO(render("task_same", "A blue whale at sea", 832, 1248)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.scenarios import (
+from mock_server.domain.scenarios import (
     TOKENS,
     Scenario,
     ScenarioError,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from mock_server.validation import schema_set
+from flux2_spec.validation import schema_set
 
 from .conftest import SUBMIT, Mock, auth, body
 from .strategies import json_values, request_like
@@ -122,7 +122,7 @@ def reference_errors(name: str, instance: Any) -> list[str]:
     """Errors from a validator that resolves every $ref through the registry (no inlining)."""
     from jsonschema.exceptions import relevance
 
-    from mock_server.validation import _leaves, describe
+    from flux2_spec.validation import _leaves, describe
 
     plain = Draft202012Validator(schema_set().schema(name), registry=schema_set().registry,
                                  format_checker=Draft202012Validator.FORMAT_CHECKER)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.validation import schema_set
+from flux2_spec.validation import schema_set
 
 from .conftest import MakeMock, Mock, body
 

@@ -41,9 +41,12 @@ def test_wheel_holds_schemas_data_and_py_typed(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     schemas = {p.name for p in (ROOT / "schemas").glob("*.json")}
     data = {p.name for p in (ROOT / "mock_server" / "data").glob("*.json")}
-    assert {f"mock_server/schemas/{n}" for n in schemas} <= names
+    tables = {p.name for p in (ROOT / "flux2_spec" / "data").glob("*.json")}
+    assert {f"flux2_spec/schemas/{n}" for n in schemas} <= names
     assert {f"mock_server/data/{n}" for n in data} <= names
-    assert "mock_server/py.typed" in names
+    assert {f"flux2_spec/data/{n}" for n in tables} <= names
+    assert {"mock_server/py.typed", "flux2_spec/py.typed", "contract_tests/py.typed"} <= names
+    assert any(n.startswith("mock_server/control/static/") for n in names)
     assert any(n.endswith("entry_points.txt") for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "flux2-mock = mock_server.cli:main" in zipfile.ZipFile(wheel).read(
@@ -57,7 +60,7 @@ def test_installed_wheel_serves_from_outside_the_repository(wheel: Path, tmp_pat
     python = env_dir / "bin" / "python"
     run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", wheel,
         cwd=elsewhere, timeout=600)
-    where = run(python, "-c", "import mock_server.resources as r; print(r.__file__); "
+    where = run(python, "-c", "import flux2_spec.resources as r; print(r.__file__); "
                 "print(r.schemas_dir())", cwd=elsewhere).split()
     assert all(str(env_dir) in line for line in where), where
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from flux2_spec.resources import load
 from mock_server.cli import serve
-from mock_server.plans import plan_table
-from mock_server.resources import load
+from mock_server.paid.limits import plan_table
 from mock_server.settings import load_settings
 from tests.paid.conftest import running
 

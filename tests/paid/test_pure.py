@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server import faults
-from mock_server.credits import MemoryLedger, parse_balance, price_micro, usd
-from mock_server.plans import (
+from flux2_spec.resources import load
+from mock_server.domain.scenarios import Scenario
+from mock_server.paid import faults
+from mock_server.paid.credits import MemoryLedger, parse_balance, price_micro, usd
+from mock_server.paid.limits import (
     parse_assignments,
     plan_table,
     retry_after_s,
     slot_wait_ms,
     window_wait_ms,
 )
-from mock_server.resources import load
-from mock_server.scenarios import Scenario
 from mock_server.settings import SettingsError, load_settings
 
 MINUTE = 60_000

@@ -96,7 +96,7 @@ import threading
 
 def test_plain():
     assert "mock_server.pytest_plugin" in sys.modules  # loaded through the entry point
-    assert "mock_server.fixture_server" not in sys.modules
+    assert "mock_server.testing.fixture" not in sys.modules
     assert not [t for t in threading.enumerate() if t.name == "flux2-mock-fixture"]
 ''')
     # A fresh interpreter: this process has imported everything already.

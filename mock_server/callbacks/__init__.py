@@ -1,0 +1,1 @@
+"""Callbacks: the sender's pure parts, one delivery attempt, and the dispatcher."""

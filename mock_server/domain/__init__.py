@@ -1,0 +1,1 @@
+"""The pure core: lifecycle, clock, scenarios, profiles, planning, records, keys, errors."""

@@ -1,0 +1,1 @@
+"""The request journal: every API request the mock answered, secrets masked."""

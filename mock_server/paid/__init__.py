@@ -1,0 +1,1 @@
+"""The paid part: plans and rate limits, credits and the spend meter, server faults."""

@@ -1,0 +1,1 @@
+"""Where shared state lives: the one place that knows a storage engine."""
