@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test lint bench contract clean
+.PHONY: run test test-fast lint bench contract clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)
 
+# The pure and in-process tests: no served processes, no browser, nothing slow.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not slow" $(ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check mock_server contract_tests tests
+	$(BIN)/ruff check mock_server flux2_spec contract_tests tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)

@@ -200,3 +200,10 @@ def describe(error: ValidationError) -> FieldError:
     else:
         text = f"{name}: {error.message}"
     return FieldError(name, kind, text)
+
+
+@cache
+def input_defaults() -> dict[str, Any]:
+    """Return the documented defaults of a generation request's `input` fields (the schema's)."""
+    properties = schema_set().schema("generate-request.json")["properties"]["input"]["properties"]
+    return {name: rule["default"] for name, rule in properties.items() if "default" in rule}

@@ -9,8 +9,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from mock_server.app import create_app
+    from mock_server.config import load_settings
     from mock_server.domain.clock import SystemClock, VirtualClock
-    from mock_server.settings import Settings, load_settings
+    from mock_server.settings import Settings
 
 # Imported on first use: the pytest plugin imports this package in every pytest run, and
 # Flask and jsonschema must not be paid for by sessions that never start the mock.
@@ -19,7 +20,7 @@ _EXPORTS = {
     "SystemClock": "domain.clock",
     "VirtualClock": "domain.clock",
     "Settings": "settings",
-    "load_settings": "settings",
+    "load_settings": "config",
 }
 
 

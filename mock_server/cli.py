@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from mock_server import __version__
+from mock_server.config import load_settings
 from mock_server.domain.profiles import profile_names
-from mock_server.settings import SettingsError, load_settings
+from mock_server.settings import SettingsError
 
 
 @click.group()
@@ -66,8 +67,8 @@ def report(base_url: str, api_key: str | None, admin_token: str | None, as_json:
     """Print the conformance report; exit 1 when any error-severity rule is broken (for CI)."""
     import json
 
+    from mock_server.conformance.evaluation import render_table
     from mock_server.conformance.report import ReportUnavailable, fetch_report, fetch_spend
-    from mock_server.conformance.rules import render_table
 
     try:
         found = fetch_report(base_url, api_key=api_key, admin_token=admin_token)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -137,23 +136,6 @@ class Settings:
                      "conformance_max_in_flight", "journal_flush_ms", "journal_max_entries"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
-        from mock_server.paid.http import check_paid_settings  # late: reads data files
-        try:
-            check_paid_settings(self)
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from None
-        from mock_server.callbacks.sender import (
-            check_callback_settings,  # late: callbacks imports the package
-        )
-        try:
-            check_callback_settings(self)
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from None
-        from mock_server.domain.profiles import get_profile  # late: profiles reads data files
-        try:
-            get_profile(self.profile)
-        except ValueError as exc:
-            raise SettingsError(str(exc)) from None
 
     @property
     def store_path(self) -> str:
@@ -205,25 +187,3 @@ def _coerce(name: str, hint: Any, raw: Any, source: str) -> Any:
         return str(raw)
     except (TypeError, ValueError):
         raise SettingsError(f"{source}: {name} must be of type {text}, got {raw!r}") from None
-
-
-def load_settings(*, config_file: str | None = None, env: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Build settings from defaults, a config file, prefixed env vars, then explicit overrides."""
-    env = os.environ if env is None else env
-    settings = Settings()
-    config_file = config_file or env.get(ENV_PREFIX + "CONFIG")
-    if config_file:
-        try:
-            data = tomllib.loads(Path(config_file).read_text("utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"config file {config_file}: {exc}") from None
-        settings = settings.updated(data.get("flux2-mock", data), source=f"config {config_file}")
-    from_env = {k[len(ENV_PREFIX):].lower(): v for k, v in env.items()
-                if k.startswith(ENV_PREFIX) and k != ENV_PREFIX + "CONFIG"}
-    if from_env:
-        settings = settings.updated(from_env, source="environment")
-    if overrides:
-        settings = settings.updated({k: v for k, v in overrides.items() if v is not None},
-                                    source="command line")
-    return settings

@@ -1,16 +1,21 @@
 """Project-wide test set-up.
 
-Whenever the mock runs under our tests (in-process apps and `flux2-mock serve`
-processes alike, which inherit this environment), its callback sender may only
-reach loopback: fuzzers and property tests invent callback URLs on any host.
+Whenever the mock runs under our tests, its callback sender may only reach loopback:
+fuzzers and property tests invent callback URLs on any host. In-process apps get it from
+`tests.support.apps.LOOPBACK_ONLY`; `flux2-mock serve` processes from the harness's
+environment (tests/support/serve.py), and this variable is the safety net for any other
+process a test starts.
 """
 
 from __future__ import annotations
 
 import os
 
+from hypothesis import HealthCheck, settings
+
 os.environ["FLUX2_MOCK_CALLBACK_ALLOWED_HOSTS"] = "loopback"
-for name in list(os.environ):
-    # A developer's own FLUX2_MOCK_* settings must not change what the tests see.
-    if name.startswith("FLUX2_MOCK_") and name != "FLUX2_MOCK_CALLBACK_ALLOWED_HOSTS":
-        del os.environ[name]
+
+settings.register_profile("dev", max_examples=25, deadline=None)
+settings.register_profile("ci", max_examples=100, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import hmac
-import json
-import os
-import random
 import re
-from collections.abc import Callable
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from flux2_spec.resources import fail_message, image_size, load
-from flux2_spec.validation import schema_set
+from flux2_spec.resources import image_size, load
+from flux2_spec.validation import input_defaults, schema_set
 from mock_server.callbacks.sender import private_reason
 from mock_server.domain import images, scenarios
 from mock_server.domain.clock import Clock
@@ -24,22 +20,17 @@ from mock_server.domain.errors import (
     TaskNotFound,
     Unauthorized,
 )
-from mock_server.domain.lifecycle import Outcome, TaskPlan, status_at
+from mock_server.domain.keys import bearer_token
+from mock_server.domain.lifecycle import TaskPlan
+from mock_server.domain.planning import PlanRules, draw_plan
 from mock_server.domain.profiles import TimingProfile, get_profile
+from mock_server.domain.tasks import TaskRecord, task_data, task_id_for
 from mock_server.paid.credits import Admission
 from mock_server.settings import Settings
-from mock_server.storage.memory.runtime import Runtime
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
+from mock_server.storage.protocols import Runtime, TaskStore
 
 MODEL_ID = "flux-2"
-IMAGE_TO_IMAGE = frozenset({"pro-image-to-image", "flex-image-to-image"})
 _OWN_RESULT = re.compile(r"/output/(task_[0-9a-f]+)/\d+\.jpg$")
-_BEARER = re.compile(r"^Bearer +(\S+)$", re.IGNORECASE)
-
-
-def task_id_for(seed: str, seq: int) -> str:
-    """Return the task id of sequence number `seq` under `seed`: unique, reproducible."""
-    return "task_" + hashlib.sha256(f"{seed}:{seq}".encode()).hexdigest()[:16]
 
 
 def profile_of(settings: Settings) -> TimingProfile:
@@ -48,53 +39,36 @@ def profile_of(settings: Settings) -> TimingProfile:
                                                         settings.processing_ms)
 
 
-def result_urls(record: TaskRecord) -> list[str]:
-    return [f"{record.base_url.rstrip('/')}/output/{record.task_id}/0.jpg"]
-
-
-def task_data(record: TaskRecord, now_ms: int) -> dict[str, Any]:
-    """Return the documented `data` object of a task at `now_ms`, in the docs' field order."""
-    status = status_at(record.plan, now_ms)
-    data: dict[str, Any] = {"taskId": record.task_id, "state": status.state}
-    if status.state == "success":
-        data["resultJson"] = json.dumps({"resultUrls": result_urls(record)},
-                                        separators=(",", ":"))
-    elif status.state == "failed":
-        data["failCode"] = status.fail_code
-        data["failMsg"] = status.fail_msg
-    if status.terminal:
-        data["costTime"] = status.cost_ms
-    data["createTime"] = status.create_ms
-    if status.terminal:
-        data["completeTime"] = status.complete_ms
-    return data
+def effective_settings(settings: Settings, runtime: Runtime) -> Settings:
+    """Return `settings` with the control plane's run-time changes applied."""
+    changed = runtime.overrides()
+    if not changed:
+        return settings
+    if "profile" in changed:  # a profile chosen at run time brings its own timings
+        changed = {"pending_ms": None, "processing_ms": None, **changed}
+    return settings.updated(changed, source="runtime")
 
 
 class Flux2Backend:
     """Accepts, plans and answers tasks; every method is one operation of the API."""
 
-    def __init__(self, settings: Settings, store: TaskStore, clock: Clock, *,
-                 runtime: Runtime | None = None) -> None:
+    def __init__(self, settings: Settings, store: TaskStore, clock: Clock, runtime: Runtime,
+                 admission: Admission, *, seed: str,
+                 submitted: Sequence[Callable[[TaskRecord], None]] = ()) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
         self.runtime = runtime
-        # Plans and credits (set by create_app); None admits every task unchecked.
-        self.admission: Admission | None = None
+        self.admission = admission
         # Called with each accepted task (the callback dispatcher wakes on callback-mode ones).
-        self.submitted: list[Callable[[TaskRecord], None]] = []
-        self.seed = str(settings.seed) if settings.seed is not None else os.urandom(8).hex()
+        self.submitted = tuple(submitted)
+        self.seed = seed
         self.models = frozenset({MODEL_ID, *settings.model_aliases})
         self._keys = tuple(k.encode() for k in settings.api_keys)
 
     def current_settings(self) -> Settings:
         """Return the settings with the control plane's run-time changes applied."""
-        changed = self.runtime.overrides() if self.runtime is not None else None
-        if not changed:
-            return self.settings
-        if "profile" in changed:  # a profile chosen at run time brings its own timings
-            changed = {"pending_ms": None, "processing_ms": None, **changed}
-        return self.settings.updated(changed, source="runtime")
+        return effective_settings(self.settings, self.runtime)
 
     @property
     def profile(self) -> TimingProfile:
@@ -107,10 +81,9 @@ class Flux2Backend:
         """Return the API key of an `Authorization: Bearer <key>` header, or raise Unauthorized."""
         if not authorization:
             raise Unauthorized("the Authorization header is missing; send 'Bearer <API key>'")
-        match = _BEARER.match(authorization.strip())
-        if not match:
+        key = bearer_token(authorization)
+        if key is None:
             raise Unauthorized("the Authorization header must be 'Bearer <API key>'")
-        key = match.group(1)
         if not any(hmac.compare_digest(key.encode(), k) for k in self._keys):
             raise Unauthorized("the API key is not valid")
         return key
@@ -128,7 +101,7 @@ class Flux2Backend:
         request = self._validated(body)
         self._check_callback_url(request)
         scenario = self._scenario(scenario_header, request["input"]["prompt"])
-        queued = self.runtime.take_scenario(api_key) if self.runtime is not None else None
+        queued = self.runtime.take_scenario(api_key)
         if queued is not None:  # the control plane's queue outranks the request's own tokens
             scenario = scenario.merged(scenarios.parse(queued, source="scenario queue"))
         width, height = self._size(request["input"])
@@ -140,7 +113,7 @@ class Flux2Backend:
                               base_url, width, height,
                               {k: v for k, v in vars(scenario).items() if v is not None})
 
-        if self.admission is not None and self.admission.applies(api_key):
+        if self.admission.applies(api_key):
             record = self.admission.create(api_key, request["input"], build)
         else:
             record = self.store.create_task(build)
@@ -182,8 +155,7 @@ class Flux2Backend:
             raise InvalidRequest(problems[0].message,
                                  data={"errors": [p.as_dict() for p in problems]})
         request: dict[str, Any] = copy.deepcopy(body)
-        defaults = {"mode": "pro-text-to-image", "aspect_ratio": "1:1", "resolution": "1K"}
-        for name, value in defaults.items():
+        for name, value in input_defaults().items():
             request["input"].setdefault(name, value)
         return request
 
@@ -221,31 +193,7 @@ class Flux2Backend:
         return min(table, key=lambda r: abs(table[r]["1K"][0] / table[r]["1K"][1] - wanted))
 
     def _plan(self, seq: int, now_ms: int, scenario: scenarios.Scenario) -> TaskPlan:
-        # Every draw happens in the same order whatever the scenario: reproducible per seq.
-        rng = random.Random(f"{self.seed}:{seq}")
         current = self.current_settings()
-        profile = profile_of(current)
-        pending = profile.pending.draw(rng)
-        processing = profile.processing.draw(rng)
-        fails = rng.random() < current.failure_rate
-        vocabulary = self.settings.fail_code_vocabulary
-        drawn_code = rng.choice(self.settings.fail_codes
-                                or load("fail_codes")["random_failures"][vocabulary])
-        outcome = scenario.outcome or ("failed" if fails else "success")
-        fail_code = fail_msg = None
-        if outcome == "failed":
-            if scenario.fail_code:
-                fail_code = scenario.fail_code
-            elif scenario.outcome == "failed":
-                fail_code = load("fail_codes")["default_fail_code"][vocabulary]
-            else:
-                fail_code = drawn_code
-            fail_msg = fail_message(vocabulary, fail_code)
-        return TaskPlan(
-            create_ms=now_ms,
-            pending_ms=pending if scenario.pending_ms is None else scenario.pending_ms,
-            processing_ms=processing if scenario.processing_ms is None else scenario.processing_ms,
-            outcome=cast(Outcome, outcome),
-            fail_code=fail_code,
-            fail_msg=fail_msg,
-        )
+        rules = PlanRules(profile_of(current), current.failure_rate,
+                          self.settings.fail_code_vocabulary, self.settings.fail_codes)
+        return draw_plan(rules, seed=self.seed, seq=seq, now_ms=now_ms, scenario=scenario)

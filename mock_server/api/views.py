@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from mock_server.api.service import Flux2Backend
-from mock_server.domain.errors import InvalidRequest, UnsupportedMediaType, envelope
+from mock_server.domain.errors import envelope
 from mock_server.domain.images import MIMETYPE
 from mock_server.paid.http import PaidPart
+from mock_server.web.requests import json_body
 
 bp = Blueprint("api", __name__)
 
@@ -36,29 +37,6 @@ def ok(data: dict[str, Any]) -> Response:
     """Answer the documented success envelope (built directly: jsonify costs ~20 us more)."""
     body = json.dumps(envelope(200, "success", data), separators=(",", ":"))
     return Response(body, mimetype="application/json")
-
-
-def _not_json(name: str) -> Any:
-    # Python's json reads NaN and Infinity; JSON (RFC 8259) has no such values.
-    raise InvalidRequest(f"the request body is not valid JSON: {name} is not a JSON value")
-
-
-def json_body() -> Any:
-    """Return the parsed JSON body, or raise the error that says what is wrong with it."""
-    if not request.mimetype or not (request.mimetype == "application/json"
-                                    or request.mimetype.endswith("+json")):
-        got = request.headers.get("Content-Type") or "none"
-        raise UnsupportedMediaType(f"Content-Type must be application/json, got {got}")
-    raw = request.get_data(cache=False)
-    if not raw.strip():
-        raise InvalidRequest("the request body is empty; send a JSON object")
-    try:
-        return json.loads(raw, parse_constant=_not_json)
-    except UnicodeDecodeError:
-        raise InvalidRequest("the request body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"the request body is not valid JSON: {exc.msg} at line "
-                             f"{exc.lineno} column {exc.colno}") from None
 
 
 @bp.post("/api/v1/generateTask/<model>")

@@ -22,12 +22,9 @@ from itertools import count
 from typing import Any
 from urllib.parse import urlsplit
 
-from mock_server.api.service import task_data
 from mock_server.callbacks.sender import HostPolicy, Result, Sender, callback_payload, encode
 from mock_server.domain.clock import Clock, VirtualClock
-from mock_server.domain.profiles import TimingProfile
-from mock_server.settings import Settings
-from mock_server.storage.memory.outbox import (
+from mock_server.domain.deliveries import (
     ABANDONED,
     DELIVERED,
     WAITING,
@@ -35,10 +32,11 @@ from mock_server.storage.memory.outbox import (
     Delivery,
     Finished,
     Job,
-    Outbox,
-    open_outbox,
 )
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
+from mock_server.domain.profiles import TimingProfile
+from mock_server.domain.tasks import TaskRecord, task_data
+from mock_server.settings import Settings
+from mock_server.storage.protocols import Outbox, TaskStore
 
 log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
@@ -279,12 +277,11 @@ class Dispatcher:
             return False
 
 
-def build_dispatcher(settings: Settings, store: TaskStore, clock: Clock,
+def build_dispatcher(settings: Settings, store: TaskStore, outbox: Outbox, clock: Clock,
                      profile: TimingProfile) -> Dispatcher:
-    """Return the app's dispatcher, its outbox beside `store`; start it if work is left."""
+    """Return the app's dispatcher over `outbox`; start it if work is left from before."""
     mode = settings.callback_dispatch
     background = mode == "thread" or (mode == "auto" and not isinstance(clock, VirtualClock))
-    outbox = open_outbox(store)
     dispatcher = Dispatcher(outbox, store, clock,
                             Sender(HostPolicy.parse(settings.callback_allowed_hosts)),
                             RetryPolicy.from_settings(settings, profile),

@@ -9,8 +9,9 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from mock_server.conformance.rules import Attempt, Check, Evidence, Finding, Inputs, Rule
-from mock_server.journal.buffer import JournalEntry, key_id, mask_key
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.domain.journal_entries import JournalEntry
+from mock_server.domain.keys import key_id, mask_key
+from mock_server.domain.tasks import TaskRecord
 
 SUBMIT, STATUS, OUTPUT, API = "/api/v1/generateTask/", "/api/v1/statusTask/", "/output/", "/api/"
 UNFINISHED = frozenset({"pending", "processing"})

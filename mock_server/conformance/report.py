@@ -3,49 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from mock_server.conformance.evaluation import evaluate
+from mock_server.conformance.rules import Attempt, Inputs, Limits, Thresholds
+from mock_server.domain.clock import Clock
+from mock_server.domain.deliveries import Delivery
+from mock_server.domain.keys import key_id, mask_key
+from mock_server.domain.tasks import TaskRecord
+from mock_server.journal.buffer import Journal
+from mock_server.paid.limits import parse_assignments, plan_table
+from mock_server.settings import Settings
+from mock_server.storage.paging import iter_tasks
+from mock_server.storage.protocols import TaskStore
 
-from mock_server.conformance.rules import (
-    Attempt,
-    Inputs,
-    Limits,
-    Thresholds,
-    evaluate,
-    render_table,
-)
-from mock_server.domain.errors import InvalidRequest
-from mock_server.journal.buffer import Journal, key_id, mask_key
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
-
-bp = Blueprint("conformance", __name__, url_prefix="/_mock")
 KEY_HEADER = "X-Flux2-Api-Key"
 
 
-@bp.get("/conformance")
-def conformance() -> Response:
-    """Report on the key in `?apiKey=` (or the X-Flux2-Api-Key header); every key without one."""
-    api_key = request.args.get("apiKey") or request.headers.get(KEY_HEADER) or None
-    wanted_id = request.args.get("apiKeyId")
-    if api_key is None and wanted_id:  # a key named by its id, as the control plane shows it
-        keys = current_app.extensions["flux2_mock"].settings.api_keys
-        api_key = next((k for k in keys if key_id(k) == wanted_id), None)
-        if api_key is None:
-            raise InvalidRequest(f"apiKeyId {wanted_id!r} names none of the server's API keys",
-                                 data={"errors": [{"field": "apiKeyId", "rule": "known",
-                                                   "message": "names none of the API keys"}]})
-    report = build_report(current_app.extensions["flux2_mock"], api_key=api_key)
-    if request.args.get("format") == "text":
-        return Response(render_table(report) + "\n", mimetype="text/plain")
-    return jsonify(report)
+@dataclass(frozen=True)
+class ReportSources:
+    """What a conformance report reads: the journal, the tasks and their callback attempts."""
+
+    settings: Settings
+    store: TaskStore
+    journal: Journal
+    clock: Clock
+    deliveries: Callable[[str], list[Delivery]]
+    time_scale: float
 
 
-def build_report(state: Any, *, api_key: str | None = None) -> dict[str, Any]:
+def build_report(state: ReportSources, *, api_key: str | None = None) -> dict[str, Any]:
     """Gather the journal, the tasks and the callback attempts of `api_key`, and evaluate."""
     journal: Journal = state.journal
     journal.settle()  # other worker processes write their buffers within one interval
-    tasks = all_tasks(state.store, api_key)
+    tasks = list(iter_tasks(state.store, api_key=api_key))
     if api_key is None:
         entries = journal.entries()
     else:
@@ -57,34 +49,20 @@ def build_report(state: Any, *, api_key: str | None = None) -> dict[str, Any]:
     settings = state.settings
     inputs = Inputs(
         entries=entries, tasks=tasks, attempts=callback_attempts(state, tasks),
-        thresholds=Thresholds.from_settings(settings, state.backend.profile.time_scale),
-        now_ms=state.clock.now_ms(), limits_for=limits_source(state),
+        thresholds=Thresholds.from_settings(settings, state.time_scale),
+        now_ms=state.clock.now_ms(), limits_for=limits_source(settings),
         exempt_hosts=tuple(settings.conformance_callback_exempt_hosts),
     )
     return evaluate(inputs, api_key_hint=None if api_key is None else mask_key(api_key))
 
 
-def all_tasks(store: TaskStore, api_key: str | None) -> list[TaskRecord]:
-    """Every task of `api_key` (or of every key), page by page."""
-    tasks: list[TaskRecord] = []
-    while True:
-        page = store.list_tasks(api_key=api_key, limit=1000,
-                                after_seq=tasks[-1].seq if tasks else 0)
-        tasks += page
-        if len(page) < 1000:
-            return tasks
-
-
-def limits_source(state: Any) -> Callable[[str], Limits]:
+def limits_source(settings: Settings) -> Callable[[str], Limits]:
     """Return key id -> Limits: the key's plan where plans exist, else the settings."""
-    settings = state.settings
     fallback = Limits(settings.conformance_requests_per_minute or None,
                       settings.conformance_max_in_flight or None)
     by_key: dict[str, Any] = {}
     default = None
-    if getattr(settings, "key_plans", None) is not None:
-        from mock_server.paid.limits import parse_assignments, plan_table
-
+    if settings.key_plans or settings.default_plan:
         table = plan_table()
         by_key = {key_id(k): table[name] for k, name in
                   parse_assignments(settings.key_plans, setting="key_plans").items()}
@@ -100,12 +78,9 @@ def limits_source(state: Any) -> Callable[[str], Limits]:
     return limits
 
 
-def callback_attempts(state: Any, tasks: list[TaskRecord]) -> list[Attempt]:
+def callback_attempts(state: ReportSources, tasks: list[TaskRecord]) -> list[Attempt]:
     """Every callback delivery attempt for these tasks, from the callback sender's journal."""
-    sender = getattr(state, "dispatcher", None) or getattr(state, "outbox", None)
-    deliveries = getattr(sender, "journal", None)
-    if not callable(deliveries):
-        return []
+    deliveries = state.deliveries
     return [Attempt(task.task_id, a.url, a.time_ms, a.status, a.error, a.latency_ms)
             for task in tasks if task.request.get("request_type") == "callback"
             for delivery in deliveries(task.task_id) for a in delivery.attempts]

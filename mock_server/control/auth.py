@@ -7,23 +7,21 @@ token equal to a key) and the control plane never accepts an API key.
 from __future__ import annotations
 
 import hmac
-import re
 
 from flask import Flask, current_app, request
 
-from mock_server.domain.errors import ApiError
+from mock_server.domain.errors import Unauthorized
+from mock_server.domain.keys import bearer_token
+from mock_server.domain.routes import is_control_path
 from mock_server.settings import Settings
 
-_BEARER = re.compile(r"^Bearer +(\S+)$", re.IGNORECASE)
-
-CONTROL_PREFIX = "/_mock/"
 # Control-plane paths anyone may read: the readiness probe, and the dashboard's own files,
 # which hold no data (the page sends the token with every call it makes).
 OPEN_PATHS = frozenset({"/_mock/health", "/_mock/ui", "/_mock/ui/", "/_mock/ui/dashboard.js",
                         "/_mock/ui/dashboard.css"})
 
 
-class AdminUnauthorized(ApiError):
+class AdminUnauthorized(Unauthorized):
     status, message = 401, "Admin token required"
 
 
@@ -33,11 +31,11 @@ def check_admin(settings: Settings, authorization: str | None) -> None:
     if not token:
         return  # settings allow no token only on a loopback host
     challenge = {"WWW-Authenticate": 'Bearer realm="flux2-mock control plane"'}
-    match = _BEARER.match((authorization or "").strip())
-    if match is None:
+    given = bearer_token(authorization)
+    if given is None:
         raise AdminUnauthorized("the control plane needs 'Authorization: Bearer <admin token>' "
                                 "(the admin token, not an API key)", headers=challenge)
-    if not hmac.compare_digest(match.group(1).encode(), token.encode()):
+    if not hmac.compare_digest(given.encode(), token.encode()):
         raise AdminUnauthorized("the admin token is not valid", headers=challenge)
 
 
@@ -49,6 +47,6 @@ def guard_control_plane(app: Flask) -> None:
     @app.before_request
     def _admin_only() -> None:
         path = request.path
-        if path.startswith(CONTROL_PREFIX) and path not in OPEN_PATHS:
+        if is_control_path(path) and path not in OPEN_PATHS:
             check_admin(current_app.extensions["flux2_mock"].settings,
                         request.headers.get("Authorization"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import json
 import os
 import threading
 import time
@@ -21,8 +20,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from mock_server.storage.memory.tasks import TaskStore
-from mock_server.storage.sqlite.tasks import SQLiteStore
+from mock_server.storage.protocols import MetricsSink
 
 # Upper bounds of the latency histogram's buckets, in seconds.
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -30,11 +28,6 @@ FLUSH_EVERY_S = 1.0
 ROUTE_KEY = "flux2_mock.route"
 # Label values stay few whatever clients send: routes are patterns, other methods are OTHER.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS mock_metrics (
-    process TEXT PRIMARY KEY, run INTEGER NOT NULL, data TEXT NOT NULL);
-"""
 
 
 class RequestMetrics:
@@ -75,32 +68,12 @@ class RequestMetrics:
                 mine[index] += value
 
 
-class MetricsSink:
-    """Every worker's snapshot in the store's SQLite file, one row per process."""
-
-    def __init__(self, store: SQLiteStore) -> None:
-        self.store = store
-        store.conn.executescript(SCHEMA)
-
-    def write(self, process: str, snapshot: dict[str, Any]) -> None:
-        self.store.conn.execute(
-            "INSERT OR REPLACE INTO mock_metrics (process, run, data) VALUES (?, ?, ?)",
-            (process, os.getppid(), json.dumps(snapshot)))
-
-    def read(self, *, skip: str) -> list[dict[str, Any]]:
-        """Return the snapshots of this server's other processes (same parent: same run)."""
-        conn = self.store.conn
-        conn.execute("DELETE FROM mock_metrics WHERE run != ?", (os.getppid(),))
-        rows = conn.execute("SELECT data FROM mock_metrics WHERE run = ? AND process != ?",
-                            (os.getppid(), skip))
-        return [json.loads(row[0]) for row in rows]
-
-
 class Metrics:
     """Request metrics of this process, shared through a sink when there is one."""
 
-    def __init__(self, sink: MetricsSink | None = None) -> None:
-        self.sink = sink
+    def __init__(self, sink: MetricsSink | None = None, *, shared: bool = True) -> None:
+        # A server that is one process has nothing to share: its own counts are all.
+        self.sink = sink if shared else None
         self.local = RequestMetrics()
         self._process = ""
         self._thread: threading.Thread | None = None
@@ -146,11 +119,6 @@ def _flush_loop(ref: weakref.ref[Metrics]) -> None:
             with contextlib.suppress(Exception):
                 metrics.flush()
         del metrics  # hold no reference while sleeping: an unused app can be collected
-
-
-def open_metrics(store: TaskStore) -> Metrics:
-    """Return metrics shared the way `store` is shared."""
-    return Metrics(MetricsSink(store) if isinstance(store, SQLiteStore) else None)
 
 
 def instrument(wsgi_app: Callable[..., Iterable[bytes]], metrics: Metrics

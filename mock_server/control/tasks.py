@@ -6,25 +6,22 @@ Everything here is pure: a record or plan and the time in, data out.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
 from flux2_spec.resources import fail_message, load
-from mock_server.api.service import task_data
-from mock_server.domain.errors import ApiError, InvalidRequest
+from mock_server.domain.errors import Conflict, InvalidRequest, field_error
+from mock_server.domain.keys import key_id, mask_key
 from mock_server.domain.lifecycle import STATES, Outcome, TaskPlan, state_at
 from mock_server.domain.scenarios import FAIL_CODE
-from mock_server.journal.buffer import key_id, mask_key
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
+from mock_server.domain.tasks import TaskRecord, task_data
+from mock_server.storage.paging import iter_tasks
+from mock_server.storage.protocols import TaskStore
 
 # What a force request may ask for, and the plan outcome each means.
 FORCE_OUTCOMES = {"success": "success", "complete": "success", "failed": "failed",
                   "fail": "failed", "stuck": "stuck"}
-
-
-class TaskConflict(ApiError):
-    status, message = 409, "Conflict"
 
 
 @dataclass(frozen=True)
@@ -101,7 +98,7 @@ def forced_plan(plan: TaskPlan, now_ms: int, outcome: str, fail_code: str | None
     """
     state = state_at(plan, now_ms)
     if state in ("success", "failed"):
-        raise TaskConflict(f"the task already ended ({state}); a finished task never changes")
+        raise Conflict(f"the task already ended ({state}); a finished task never changes")
     if outcome == "stuck":
         return replace(plan, outcome="stuck", fail_code=None, fail_msg=None)
     if state == "pending":
@@ -132,12 +129,6 @@ def parse_force(body: Any) -> tuple[str, str | None]:
     return FORCE_OUTCOMES[outcome], code
 
 
-def field_error(field: str, rule: str, message: str) -> InvalidRequest:
-    """Return a 400 whose data names the field and the rule, like the API's own."""
-    return InvalidRequest(message, data={"errors": [{"field": field, "rule": rule,
-                                                     "message": message}]})
-
-
 def find_tasks(store: TaskStore, where: TaskFilter, now_ms: int, *, after_seq: int = 0,
                limit: int = 50, newest_first: bool = False) -> tuple[list[TaskRecord], int | None]:
     """Return one page of matching tasks and the cursor of the next page (None at the end).
@@ -145,16 +136,13 @@ def find_tasks(store: TaskStore, where: TaskFilter, now_ms: int, *, after_seq: i
     Oldest first, a page starts after sequence number `after_seq`; newest first,
     it starts before `after_seq` (0: from the newest).
     """
-    page_size = 500
     if not newest_first:
         found: list[TaskRecord] = []
-        cursor = after_seq
-        while len(found) <= limit:
-            rows = store.list_tasks(api_key=where.api_key, limit=page_size, after_seq=cursor)
-            found += [r for r in rows if where.matches(r, now_ms)]
-            if len(rows) < page_size:
-                break
-            cursor = rows[-1].seq
+        for record in iter_tasks(store, api_key=where.api_key, after_seq=after_seq):
+            if where.matches(record, now_ms):
+                found.append(record)
+                if len(found) > limit:
+                    break
         return found[:limit], (found[limit - 1].seq if len(found) > limit else None)
     # The store lists oldest first only: read windows of sequence numbers downwards from
     # the newest, so a page of the newest tasks costs about one page of rows.
@@ -193,17 +181,6 @@ def last_seq(store: TaskStore, api_key: str | None = None) -> int:
         else:
             high = middle - 1
     return low
-
-
-def every_task(store: TaskStore, page_size: int = 1000) -> Iterator[TaskRecord]:
-    """Yield every stored task, oldest first, a page at a time."""
-    cursor = 0
-    while True:
-        rows = store.list_tasks(limit=page_size, after_seq=cursor)
-        yield from rows
-        if len(rows) < page_size:
-            return
-        cursor = rows[-1].seq
 
 
 def count_by_state(tasks: Iterable[TaskRecord], now_ms: int) -> dict[str, int]:

@@ -8,116 +8,23 @@ SQLite variant shares the tasks' file, so every worker process writes one journa
 from __future__ import annotations
 
 import atexit
-import hashlib
-import json
 import logging
-import re
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from mock_server.domain.journal_entries import JournalEntry, Row, entry_row
+from mock_server.domain.keys import key_id
 
 if TYPE_CHECKING:
-    from mock_server.storage.memory.journal import JournalSink
+    from mock_server.storage.protocols import JournalSink
 
 log = logging.getLogger(__name__)
 
-_SECRET_HEADER = re.compile(r"auth|token|secret|key|cookie|password", re.IGNORECASE)
-_BEARER = re.compile(r"^(\s*\w+\s+)(\S+)(.*)$")
-MAX_HEADERS = 40
-MAX_VALUE = 200
 MAX_BUFFER = 100_000
-
-
-def key_id(key: str) -> str:
-    """Return the short hash that names an API key in the journal and reports."""
-    return hashlib.sha256(key.encode()).hexdigest()[:12] if key else ""
-
-
-def mask_key(key: str) -> str:
-    """Return a key mostly hidden: at most a quarter (four characters) shows at each end."""
-    if not key:
-        return ""
-    shown = min(4, len(key) // 4)
-    if shown == 0:
-        return "…" + key_id(key)[:6]
-    return f"{key[:shown]}…{key[-shown:]}"
-
-
-def bearer_key(authorization: str | None) -> str:
-    """Return the credential of an Authorization header ('' when there is none)."""
-    if not authorization:
-        return ""
-    parts = authorization.strip().split(None, 1)
-    return parts[-1].strip() if parts else ""
-
-
-def is_secret_header(name: str) -> bool:
-    """Whether a header (or query parameter) of this name may carry a credential."""
-    return _SECRET_HEADER.search(name) is not None
-
-
-def mask_secret(value: str) -> str:
-    """Mask a credential, keeping an auth scheme ('Bearer flu…key')."""
-    match = _BEARER.match(value)
-    return match.group(1) + mask_key(match.group(2)) if match else mask_key(value.strip())
-
-
-def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Return the headers with every credential-looking value masked and long values cut."""
-    masked: dict[str, str] = {}
-    for name, value in headers:
-        if len(masked) >= MAX_HEADERS:
-            break
-        if is_secret_header(name):
-            value = mask_secret(value)
-        masked[name] = value if len(value) <= MAX_VALUE else value[:MAX_VALUE] + "…"
-    return masked
-
-
-@dataclass(frozen=True)
-class JournalEntry:
-    """One request as the mock saw and answered it."""
-
-    time_ms: int
-    method: str
-    path: str
-    status: int
-    key_id: str = ""
-    key_hint: str = ""
-    task_id: str | None = None
-    state: str | None = None
-    errors: tuple[dict[str, str], ...] = ()
-    headers: dict[str, str] = field(default_factory=dict)
-    query: str = ""
-    seq: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"seq": self.seq, "time": self.time_ms, "method": self.method,
-                "path": self.path, "query": self.query, "status": self.status,
-                "apiKey": self.key_hint, "keyId": self.key_id, "taskId": self.task_id,
-                "state": self.state, "errors": list(self.errors), "headers": self.headers}
-
-
-Row = tuple[Any, ...]  # the journal table's columns after seq, in _COLUMNS order
-
-
-def entry_row(entry: JournalEntry) -> Row:
-    """Return the table row of an entry (its seq left to the sink)."""
-    return (entry.time_ms, entry.method, entry.path, entry.query, entry.status, entry.key_id,
-            entry.key_hint, entry.task_id, entry.state, json.dumps(list(entry.errors)),
-            json.dumps(entry.headers))
-
-
-def entry_from_row(row: Row) -> JournalEntry:
-    """Return the entry of a table row that starts with its seq."""
-    (seq, time_ms, method, path, query, status, kid, hint, task_id, state,
-     errors_json, headers_json) = row
-    return JournalEntry(time_ms, method, path, status, kid, hint, task_id, state,
-                        tuple(json.loads(errors_json)), json.loads(headers_json), query, seq)
 
 
 class Pending(Protocol):
@@ -239,12 +146,3 @@ def _rows(items: Sequence[JournalEntry | Pending]) -> list[Row]:
     return rows
 
 
-def open_journal(store: object, *, flush_ms: int = 150,
-                 max_entries: int = 100_000) -> Journal:
-    """Return the journal beside a task store: in its SQLite file, or in memory."""
-    from mock_server.storage.memory.journal import MemorySink, SQLiteSink
-    from mock_server.storage.sqlite.tasks import SQLiteStore
-
-    if not isinstance(store, SQLiteStore):
-        return Journal(MemorySink(max_entries), buffered=False)
-    return Journal(SQLiteSink(store, max_entries), flush_interval_s=flush_ms / 1000)

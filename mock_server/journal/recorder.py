@@ -17,17 +17,18 @@ from urllib.parse import parse_qsl, unquote
 from flask import Flask, Response, request
 
 from mock_server.domain.clock import Clock
-from mock_server.journal.buffer import (
+from mock_server.domain.journal_entries import Row
+from mock_server.domain.keys import (
     MAX_HEADERS,
     MAX_VALUE,
-    Journal,
-    Row,
     bearer_key,
     is_secret_header,
     key_id,
     mask_key,
     mask_secret,
 )
+from mock_server.domain.routes import is_control_path
+from mock_server.journal.buffer import Journal
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,6 @@ _RESULT_PATH = re.compile(r"^/output/([^/]+)/")
 _QUERY_TASK = re.compile(r"(?:^|&)taskId=([^&]*)")
 _SECRET_PARAM = re.compile(r"key|token|secret|auth", re.IGNORECASE)
 _CODE = re.compile(rb'^\s*\{"code":\s*(\d{3})\b')
-CONTROL_PREFIX = "/_mock"
 MAX_BODY = 64 * 1024
 
 
@@ -45,7 +45,7 @@ def install(app: Flask, journal: Journal, clock: Clock) -> None:
     @app.after_request
     def _journal_request(response: Response) -> Response:
         environ, path = request.environ, request.path  # few trips through the proxy
-        if not path.startswith(CONTROL_PREFIX):
+        if not is_control_path(path):
             try:
                 body = None
                 if response.mimetype == "application/json" and not response.is_streamed:

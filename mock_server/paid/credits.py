@@ -6,18 +6,17 @@ micro-dollars so that sums never drift; it is shown in dollars.
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from flux2_spec.resources import fail_message, price_usd
 from mock_server.domain.clock import Clock
 from mock_server.domain.errors import ApiError
-from mock_server.paid.limits import Limits, UsageState
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
-from mock_server.storage.sqlite.db import SQLiteConnections
+from mock_server.domain.tasks import TaskRecord
+from mock_server.paid.limits import Limits
+from mock_server.storage.paging import iter_tasks
+from mock_server.storage.protocols import Ledger, TaskStore, UsageState
 
 MICRO = 1_000_000
 INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
@@ -69,77 +68,6 @@ def parse_balance(text: str, *, setting: str) -> int | None:
     if not value >= 0 or value == float("inf"):
         raise ValueError(f"{setting}: a balance must be 0 or more USD, got {text!r}")
     return round(value * MICRO)
-
-
-class Ledger(Protocol):
-    """The charges made so far, shared by every worker process."""
-
-    def spent_micro(self, api_key: str) -> int: ...
-
-    def charge(self, task_id: str, api_key: str, micro: int, at_ms: int) -> bool:
-        """Charge a task once; return False when it was charged already."""
-        ...
-
-    def reset(self, *, api_key: str | None = None) -> None: ...
-
-
-LEDGER_SCHEMA = """
-CREATE TABLE IF NOT EXISTS charges (
-    task_id   TEXT PRIMARY KEY,
-    api_key   TEXT NOT NULL,
-    micro_usd INTEGER NOT NULL,
-    at_ms     INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS charges_by_key ON charges (api_key);
-"""
-
-
-class SQLiteLedger:
-    """Charges in a table of the store's SQLite file; the task id keys each charge."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.db = SQLiteConnections(path, LEDGER_SCHEMA)
-
-    def spent_micro(self, api_key: str) -> int:
-        row = self.db.conn.execute("SELECT COALESCE(SUM(micro_usd), 0) FROM charges "
-                                   "WHERE api_key = ?", (api_key,)).fetchone()
-        return int(row[0])
-
-    def charge(self, task_id: str, api_key: str, micro: int, at_ms: int) -> bool:
-        cursor = self.db.conn.execute(
-            "INSERT OR IGNORE INTO charges (task_id, api_key, micro_usd, at_ms) "
-            "VALUES (?, ?, ?, ?)", (task_id, api_key, micro, at_ms))
-        return cursor.rowcount == 1
-
-    def reset(self, *, api_key: str | None = None) -> None:
-        if api_key is None:
-            self.db.conn.execute("DELETE FROM charges")
-        else:
-            self.db.conn.execute("DELETE FROM charges WHERE api_key = ?", (api_key,))
-
-
-class MemoryLedger:
-    """Charges in a dict, for the one-process memory store."""
-
-    def __init__(self) -> None:
-        self._charges: dict[str, tuple[str, int]] = {}
-        self._lock = threading.Lock()
-
-    def spent_micro(self, api_key: str) -> int:
-        with self._lock:
-            return sum(m for key, m in self._charges.values() if key == api_key)
-
-    def charge(self, task_id: str, api_key: str, micro: int, at_ms: int) -> bool:
-        with self._lock:
-            if task_id in self._charges:
-                return False
-            self._charges[task_id] = (api_key, micro)
-            return True
-
-    def reset(self, *, api_key: str | None = None) -> None:
-        with self._lock:
-            self._charges = {t: c for t, c in self._charges.items()
-                             if api_key is not None and c[0] != api_key}
 
 
 class Credits:
@@ -214,13 +142,6 @@ class Admission:
         return self.store.create_task(failing)
 
 
-def _all_tasks(store: TaskStore, api_key: str | None) -> Iterator[TaskRecord]:
-    after = 0
-    while page := store.list_tasks(api_key=api_key, limit=500, after_seq=after):
-        yield from page
-        after = page[-1].seq
-
-
 def spend_summary(store: TaskStore, api_key: str | None = None, *,
                   include_tasks: bool = True) -> dict[str, Any]:
     """Return what the tasks (of one key, or all) would have cost on the real API.
@@ -230,7 +151,7 @@ def spend_summary(store: TaskStore, api_key: str | None = None, *,
     keys: dict[str, dict[str, Any]] = {}
     tasks: list[dict[str, Any]] = []
     total = 0
-    for record in _all_tasks(store, api_key):
+    for record in iter_tasks(store, api_key=api_key):
         cost = task_cost_micro(record)
         total += cost
         entry = keys.setdefault(record.api_key, {"apiKey": record.api_key, "taskCount": 0,

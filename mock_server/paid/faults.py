@@ -19,7 +19,7 @@ from flask import Response
 from mock_server.domain import scenarios
 from mock_server.domain.errors import ApiError, InvalidRequest
 from mock_server.domain.scenarios import Scenario
-from mock_server.paid.limits import UsageState
+from mock_server.storage.protocols import UsageState
 
 DEFAULT_KINDS = ("http=500", "http=503", "close", "truncate", "malformed")
 # What stands in for a body that is not JSON: a proxy's error page, answered with 200.

@@ -13,32 +13,20 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from mock_server.domain.clock import Clock
-from mock_server.domain.errors import ApiError, envelope, error_response
-from mock_server.journal.buffer import key_id, mask_key
+from mock_server.domain.errors import ApiError, envelope
 from mock_server.paid import faults
 from mock_server.paid.credits import (
     UNLIMITED_BALANCE_USD,
     Admission,
     Credits,
-    Ledger,
-    MemoryLedger,
-    SQLiteLedger,
     parse_balance,
-    spend_summary,
-    usd,
 )
 from mock_server.paid.faults import FaultInjector
-from mock_server.paid.limits import (
-    Limits,
-    MemoryUsage,
-    SQLiteUsage,
-    UsageState,
-    parse_assignments,
-    plan_table,
-)
+from mock_server.paid.limits import Limits, parse_assignments
 from mock_server.settings import Settings
-from mock_server.storage.memory.tasks import TaskStore
-from mock_server.storage.sqlite.tasks import SQLiteStore
+from mock_server.storage import Storage
+from mock_server.storage.protocols import UsageState
+from mock_server.web.errors import error_response
 
 bp = Blueprint("billing", __name__)
 _MARKER = re.compile(r"\[mock:", re.IGNORECASE)
@@ -95,33 +83,10 @@ class PaidPart:
         self.credits.ledger.reset(api_key=api_key)
 
 
-def check_paid_settings(settings: Settings) -> None:
-    """Raise ValueError naming the first paid-part setting that cannot be used."""
-    names = set(plan_table())
-    plans = parse_assignments(settings.key_plans, setting="key_plans")
-    for name in (settings.default_plan, *plans.values()):
-        if name not in names:
-            raise ValueError(f"unknown plan {name!r} (known: {', '.join(sorted(names))})")
-    for value in parse_assignments(settings.key_balances, setting="key_balances").values():
-        parse_balance(value, setting="key_balances")
-    if settings.default_balance is not None:
-        parse_balance(str(settings.default_balance), setting="default_balance")
-    if not 0.0 <= settings.fault_rate <= 1.0:
-        raise ValueError(f"fault_rate must be between 0 and 1, got {settings.fault_rate}")
-    faults.fault_kinds(settings.fault_kinds)
-    if settings.fault_rate > 0 and not settings.fault_kinds:
-        raise ValueError("fault_rate needs at least one entry in fault_kinds")
-
-
-def build_paid_part(settings: Settings, store: TaskStore, clock: Clock, *,
+def build_paid_part(settings: Settings, storage: Storage, clock: Clock, *,
                     seed: str) -> PaidPart:
-    """Build the paid part on the store's own medium: its SQLite file, or memory."""
-    usage: UsageState
-    ledger: Ledger
-    if isinstance(store, SQLiteStore):
-        usage, ledger = SQLiteUsage(store.path), SQLiteLedger(store.path)
-    else:
-        usage, ledger = MemoryUsage(store), MemoryLedger()
+    """Build the paid part on the storage's usage and ledger."""
+    usage, ledger, store = storage.usage, storage.ledger, storage.tasks
     limits = Limits(parse_assignments(settings.key_plans, setting="key_plans"),
                     settings.default_plan, usage, clock)
     balances = {key: parse_balance(value, setting="key_balances") for key, value
@@ -160,22 +125,3 @@ def current_balance() -> Response:
     if part.engaged(api_key, header):
         return part.answer(api_key, header, None, balance)
     return balance()
-
-
-@bp.get("/_mock/spend")
-def spend() -> Response:
-    """The spend meter: what the tasks would have cost on the real API, and balances."""
-    state = _state()
-    # The key may travel in a header, so that it stays out of URLs and access logs.
-    api_key = request.args.get("apiKey") or request.headers.get("X-Flux2-Api-Key") or None
-    include = request.args.get("tasks", "1").lower() not in ("0", "false", "no")
-    summary = spend_summary(state.store, api_key, include_tasks=include)
-    part: PaidPart = state.paid
-    for entry in summary["keys"]:
-        left = part.credits.balance_micro(entry["apiKey"])
-        entry["balanceUsd"] = None if left is None else usd(left)
-        entry["plan"] = part.limits.plan_for(entry["apiKey"]).name
-    for entry in [*summary["keys"], *summary.get("tasks", [])]:
-        key = entry["apiKey"]  # keys never appear in full (docs/conformance.md)
-        entry["apiKey"], entry["apiKeyId"] = mask_key(key), key_id(key)
-    return jsonify(summary)

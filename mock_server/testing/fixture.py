@@ -7,17 +7,18 @@ import pkgutil
 import threading
 import time
 from abc import ABC, abstractmethod
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from mock_server import create_app
-from mock_server.api.service import task_data
-from mock_server.conformance.report import build_report
-from mock_server.conformance.rules import render_table
+from mock_server.app import create_app
+from mock_server.conformance.evaluation import render_table
 from mock_server.domain.clock import VirtualClock
-from mock_server.journal.buffer import mask_key
+from mock_server.domain.keys import mask_key
+from mock_server.domain.tasks import task_data
+from mock_server.state import EXTENSION, MockState
+from mock_server.storage.paging import iter_tasks
 
 FIXTURE_DEFAULTS: dict[str, Any] = {
     "store": "memory",
@@ -27,6 +28,8 @@ FIXTURE_DEFAULTS: dict[str, Any] = {
     "seed": 2026,
     # A test's callback receiver is on loopback by necessity: do not flag it.
     "conformance_callback_exempt_hosts": ("loopback",),
+    # ...and the only place a test's callbacks should go.
+    "callback_allowed_hosts": ("loopback",),
 }
 
 
@@ -98,8 +101,8 @@ class InProcessMock(_Common):
 
     def __init__(self, app: Any, server: BaseWSGIServer, thread: threading.Thread) -> None:
         self.app = app
-        self.state = app.extensions["flux2_mock"]
-        self.clock: VirtualClock = self.state.clock
+        self.state: MockState = app.extensions[EXTENSION]
+        self.clock: VirtualClock = cast(VirtualClock, self.state.clock)
         self.server = server
         self.thread = thread
         self.base_url = f"http://127.0.0.1:{server.server_port}"
@@ -140,45 +143,36 @@ class InProcessMock(_Common):
     def advance(self, seconds: float) -> None:
         """Move time for every task, then deliver the callbacks that fell due."""
         self.clock.advance(seconds)
-        dispatcher = getattr(self.state, "dispatcher", None)
-        deliver = getattr(dispatcher, "deliver_due", None)
-        if callable(deliver):
-            deliver(self.clock.now_ms())
+        self.state.dispatcher.deliver_due(self.clock.now_ms())
 
     def tasks(self) -> list[dict[str, Any]]:
         """Every task as the status endpoint would answer it now, with its request."""
         now = self.clock.now_ms()
         return [{**task_data(r, now), "request": r.request, "apiKey": mask_key(r.api_key)}
-                for r in self.state.store.list_tasks(limit=100_000)]
+                for r in iter_tasks(self.state.store)]
 
     def callbacks(self) -> list[dict[str, Any]]:
         """Every callback delivery attempt (with the payload sent), oldest first."""
-        dispatcher = getattr(self.state, "dispatcher", None)
-        if dispatcher is None:
-            return []
+        dispatcher = self.state.dispatcher
         attempts = [{"taskId": r.task_id, **a.as_json()}
-                    for r in self.state.store.list_tasks(limit=100_000)
+                    for r in iter_tasks(self.state.store)
                     if r.request.get("request_type") == "callback"
                     for d in dispatcher.journal(r.task_id) for a in d.attempts]
         return sorted(attempts, key=lambda a: a["time"])
 
     def conformance(self) -> dict[str, Any]:
         """The conformance report over everything since the last reset."""
-        return build_report(self.state)
+        return self.state.control.conformance(None)
 
     def reset(self) -> None:
         """Forget every task, journal entry, callback and queued scenario; time goes on."""
-        for part in list(vars(self.state).values()):
-            if callable(getattr(part, "reset", None)):
-                part.reset(api_key=None)
+        self.state.control.reset()
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
-        journal = getattr(self.state, "journal", None)
-        if journal is not None:
-            journal.close()
+        self.state.journal.close()
 
 
 class RemoteMock(_Common):

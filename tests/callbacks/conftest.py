@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server import VirtualClock, create_app
 from mock_server.callbacks.dispatcher import Dispatcher
+from mock_server.domain.clock import VirtualClock
+from tests.support.apps import make_app
 
 from .receiver import Receiver
 
@@ -77,7 +78,7 @@ def make_mock() -> MakeMock:
         chosen = {"store": "memory", "profile": "instant", "pending_ms": 0,
                   "processing_ms": 1000, "seed": 7, "callback_retry_s": "30,120,600",
                   "callback_timeout_s": 2, **settings}
-        return CallbackMock(create_app(chosen, clock=clock), clock)
+        return CallbackMock(make_app(chosen, clock=clock), clock)
 
     return make
 

@@ -7,16 +7,12 @@ from typing import Any
 
 import pytest
 
+from mock_server.domain.deliveries import DELIVERED, WAITING, Attempt, Finished
 from mock_server.domain.lifecycle import TaskPlan
-from mock_server.storage.memory.outbox import (
-    DELIVERED,
-    WAITING,
-    Attempt,
-    Finished,
-    MemoryOutbox,
-    Outbox,
-)
-from mock_server.storage.memory.tasks import MemoryStore, TaskRecord, TaskStore
+from mock_server.domain.tasks import TaskRecord
+from mock_server.storage.memory.outbox import MemoryOutbox
+from mock_server.storage.memory.tasks import MemoryStore
+from mock_server.storage.protocols import Outbox, TaskStore
 from mock_server.storage.sqlite.outbox import SQLiteOutbox
 from mock_server.storage.sqlite.tasks import SQLiteStore
 

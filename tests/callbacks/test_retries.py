@@ -6,8 +6,8 @@ import pytest
 
 from mock_server.callbacks import dispatcher as dispatcher_module
 from mock_server.callbacks.dispatcher import RetryPolicy
+from mock_server.config import load_settings
 from mock_server.domain.profiles import get_profile
-from mock_server.settings import load_settings
 
 from .conftest import CallbackMock, MakeMock
 from .receiver import HANG, Receiver, receiving, unused_port_url

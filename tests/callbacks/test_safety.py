@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from mock_server.callbacks.sender import HostNotAllowed, HostPolicy, Sender, private_reason
-from mock_server.settings import SettingsError, load_settings
+from mock_server.config import load_settings
+from mock_server.settings import SettingsError
 
 from .conftest import CallbackMock, MakeMock
 from .receiver import Receiver, receiving

@@ -9,17 +9,14 @@ from typing import Any
 
 import pytest
 
-from mock_server import VirtualClock, create_app
-from mock_server.journal.buffer import (
-    Journal,
-    JournalEntry,
-    entry_row,
-    key_id,
-    mask_headers,
-    mask_key,
-)
-from mock_server.storage.memory.journal import MemorySink, SQLiteSink
+from mock_server.domain.clock import VirtualClock
+from mock_server.domain.journal_entries import JournalEntry, entry_row
+from mock_server.domain.keys import key_id, mask_headers, mask_key
+from mock_server.journal.buffer import Journal
+from mock_server.storage.memory.journal import MemorySink
+from mock_server.storage.sqlite.journal import SQLiteSink
 from mock_server.storage.sqlite.tasks import SQLiteStore
+from tests.support.apps import make_app
 
 KEY = "flux2-mock-key"
 SECRET = "sk-live-0123456789abcdef"
@@ -47,7 +44,7 @@ def journaled(app: Any) -> list[JournalEntry]:
 
 @pytest.fixture
 def app() -> Any:
-    return create_app({"store": "memory", "profile": "instant", "seed": 1},
+    return make_app({"store": "memory", "profile": "instant", "seed": 1},
                       clock=VirtualClock(1_700_000_000_000))
 
 
@@ -87,7 +84,7 @@ def test_no_key_appears_in_full_anywhere_in_the_journal(app: Any) -> None:
 
 
 def test_with_error_status_200_the_envelope_code_is_journaled(app: Any) -> None:
-    quiet = create_app({"store": "memory", "profile": "instant", "error_status": "200"})
+    quiet = make_app({"store": "memory", "profile": "instant", "error_status": "200"})
     response = quiet.test_client().get("/api/v1/statusTask/flux-2?taskId=t",
                                        headers={"Authorization": f"Bearer {KEY}"})
     assert response.status_code == 200

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from contract_tests import Options, RunResult, run
-from mock_server import create_app
+from tests.support.apps import make_app
 
 from .breakages import KEY, Breakage
 from .relay import relay
@@ -40,7 +40,7 @@ def broken_target(breakage: Breakage) -> Iterator[str]:
     settings = {"store": "memory", "profile": "fast", **breakage.settings}
     with ExitStack() as stack:
         on_request = breakage.on_request
-        target = Rewrite(create_app(settings))
+        target = Rewrite(make_app(settings))
         if breakage.callback is not None:
             to_relay = stack.enter_context(relay(breakage.callback))
             on_request = _through_relay(to_relay, on_request)

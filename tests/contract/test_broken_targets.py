@@ -16,7 +16,7 @@ import mock_server
 from contract_tests import RunResult
 from contract_tests.registry import CHECKS
 from contract_tests.runner import run as _registers_checks  # noqa: F401
-from mock_server import create_app
+from tests.support.apps import make_app
 
 from .breakages import BREAKAGES
 from .conftest import broken_target, failed, run_suite, statuses
@@ -42,7 +42,7 @@ def broken_runs() -> dict[str, RunResult]:
     for module in pkgutil.walk_packages(mock_server.__path__, prefix="mock_server."):
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    create_app({"store": "memory"})
+    make_app({"store": "memory"})
     with ThreadPoolExecutor(max_workers=10) as pool:
         return dict(zip(BREAKAGES, pool.map(run_broken, BREAKAGES), strict=True))
 

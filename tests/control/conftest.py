@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server import VirtualClock, create_app
+from mock_server.domain.clock import VirtualClock
+from tests.support.apps import make_app
 
 KEY = "flux2-mock-key"
 OTHER_KEY = "other-key"
@@ -60,7 +61,7 @@ MakeControl = Callable[..., Control]
 def make_control() -> MakeControl:
     def make(**settings: Any) -> Control:
         clock = VirtualClock(START_MS)
-        app = create_app({"store": "memory", "profile": "instant", "seed": 3,
+        app = make_app({"store": "memory", "profile": "instant", "seed": 3,
                           "api_keys": [KEY, OTHER_KEY], **settings}, clock=clock)
         return Control(app, clock)
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.domain.clock import SharedOffsetClock, SystemClock
+from mock_server.domain.clock import SystemClock
+from mock_server.storage.clock import SharedOffsetClock
 
 
 def _advance_in_child(path: str, seconds: float) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock_server.journal.buffer import mask_key
+from mock_server.domain.keys import mask_key
 
 from .conftest import KEY, OTHER_KEY, START_MS, Control
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mock_server.control.tasks import TaskConflict, forced_plan
+from mock_server.control.tasks import forced_plan
+from mock_server.domain.errors import Conflict
 from mock_server.domain.lifecycle import TaskPlan, state_at
 
 from .conftest import START_MS, Control
@@ -41,7 +42,7 @@ def test_forcing_stuck_keeps_timings_and_never_ends() -> None:
 
 @pytest.mark.parametrize("outcome", ["success", "failed", "stuck"])
 def test_an_ended_task_cannot_be_forced(outcome: str) -> None:
-    with pytest.raises(TaskConflict, match="already ended"):
+    with pytest.raises(Conflict, match="already ended"):
         forced_plan(PLAN, START_MS + 3000, outcome, None, "legacy")
 
 

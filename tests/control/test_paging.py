@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from mock_server.control.tasks import TaskFilter, find_tasks, last_seq
 from mock_server.domain.lifecycle import TaskPlan
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
+from mock_server.domain.tasks import TaskRecord
+from mock_server.storage.protocols import TaskStore
 
 NOW = 10_000
 

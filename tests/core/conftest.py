@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mock_server import VirtualClock, create_app
+from mock_server.domain.clock import VirtualClock
+from tests.support.apps import make_app
 
 KEY = "flux2-mock-key"
 SUBMIT = "/api/v1/generateTask/flux-2"
@@ -71,7 +72,7 @@ def make_mock() -> MakeMock:
 
     def make(**settings: Any) -> Mock:
         clock = VirtualClock(START_MS)
-        app = create_app({"store": "memory", "profile": "instant", **settings}, clock=clock)
+        app = make_app({"store": "memory", "profile": "instant", **settings}, clock=clock)
         return Mock(app, clock)
 
     return make

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from mock_server.cli import serve
-from mock_server.settings import Settings, load_settings
+from mock_server.config import load_settings
+from mock_server.settings import Settings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text("utf-8")
 ROWS = {m.group(1): m.group(0) for m in re.finditer(r"^\| `(\w+)` \|.*$", DOC, re.MULTILINE)}

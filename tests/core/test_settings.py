@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.settings import DEFAULT_API_KEY, Settings, SettingsError, load_settings
+from mock_server.config import load_settings
+from mock_server.settings import DEFAULT_API_KEY, Settings, SettingsError
 
 
 @pytest.fixture

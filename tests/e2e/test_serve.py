@@ -18,7 +18,7 @@ import pytest
 import requests
 from PIL import Image
 
-from mock_server.api.service import task_id_for
+from mock_server.domain.tasks import task_id_for
 from tests.support.serve import (
     ServeProcess,
     auth,

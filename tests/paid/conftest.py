@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from mock_server import VirtualClock, create_app
+from mock_server.domain.clock import VirtualClock
 from tests.core.conftest import KEY, START_MS, Mock
+from tests.support.apps import make_app
 from tests.support.serve import ServeProcess
 
 FREE, PRO, RICH = "free-key", "pro-key", "rich-key"
@@ -24,7 +25,7 @@ def make_mock() -> MakeMock:
 
     def make(**settings: Any) -> Mock:
         clock = VirtualClock(START_MS)
-        app = create_app({"store": "memory", "profile": "instant", "seed": 7,
+        app = make_app({"store": "memory", "profile": "instant", "seed": 7,
                           "api_keys": f"{KEY},{FREE},{PRO},{RICH}", **settings}, clock=clock)
         return Mock(app, clock)
 

@@ -10,8 +10,8 @@ import pytest
 
 from flux2_spec.resources import load
 from mock_server.cli import serve
+from mock_server.config import load_settings
 from mock_server.paid.limits import plan_table
-from mock_server.settings import load_settings
 from tests.paid.conftest import running
 
 pytestmark = pytest.mark.e2e

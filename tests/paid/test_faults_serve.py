@@ -12,8 +12,8 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from mock_server import create_app
 from tests.paid.conftest import running
+from tests.support.apps import make_app
 from tests.support.serve import ServeProcess, auth, status, submit, text_request
 
 pytestmark = pytest.mark.e2e
@@ -154,7 +154,7 @@ def test_a_fault_rate_under_a_seed_gives_the_same_faults_on_every_run() -> None:
 
 def test_close_and_truncate_also_work_under_werkzeugs_server() -> None:
     """`flask run` and other werkzeug-served set-ups drop and cut connections the same way."""
-    app = create_app({"store": "memory", "profile": "instant"})
+    app = make_app({"store": "memory", "profile": "instant"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

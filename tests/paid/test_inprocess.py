@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mock_server.journal.buffer import key_id, mask_key
+from mock_server.domain.keys import key_id, mask_key
 from mock_server.paid.credits import spend_summary
 from tests.core.conftest import KEY, auth, body
 from tests.paid.conftest import FREE, PRO, RICH, MakeMock

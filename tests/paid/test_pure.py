@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 
 from flux2_spec.resources import load
+from mock_server.config import load_settings
+from mock_server.domain.rates import retry_after_s, slot_wait_ms, window_wait_ms
 from mock_server.domain.scenarios import Scenario
 from mock_server.paid import faults
-from mock_server.paid.credits import MemoryLedger, parse_balance, price_micro, usd
-from mock_server.paid.limits import (
-    parse_assignments,
-    plan_table,
-    retry_after_s,
-    slot_wait_ms,
-    window_wait_ms,
-)
-from mock_server.settings import SettingsError, load_settings
+from mock_server.paid.credits import parse_balance, price_micro, usd
+from mock_server.paid.limits import parse_assignments, plan_table
+from mock_server.settings import SettingsError
+from mock_server.storage.memory.ledger import MemoryLedger
 
 MINUTE = 60_000
 

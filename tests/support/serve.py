@@ -15,6 +15,13 @@ from pathlib import Path
 
 import requests
 
+
+def mock_env() -> dict[str, str]:
+    """This environment without the developer's own FLUX2_MOCK_* settings, loopback callbacks."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FLUX2_MOCK_")}
+    return {**clean, "FLUX2_MOCK_CALLBACK_ALLOWED_HOSTS": "loopback"}
+
+
 READY = re.compile(r"serving (http://\S+)")
 DEFAULT_KEY = "flux2-mock-key"
 
@@ -27,7 +34,7 @@ class ServeProcess:
         self.args = list(args)
         if store is not None:
             self.args += ["--store", str(store)]
-        self.env = {**os.environ, **(env or {})}
+        self.env = {**mock_env(), **(env or {})}
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
         self.output: list[str] = []

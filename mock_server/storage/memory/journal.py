@@ -6,28 +6,10 @@ the journal (or a report's reading of it) without bound.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
 
-from mock_server.journal.buffer import JournalEntry, Row, entry_from_row
-
-TRIM_EVERY = 1000  # rows written between two trims of the SQLite table
-
-
-class JournalSink(Protocol):
-    """Where journal entries are kept."""
-
-    def write(self, rows: Sequence[Row]) -> None: ...
-
-    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
-             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
-        """Entries of the given keys (all when None) plus those naming `task_ids`, by seq."""
-        ...
-
-    def reset(self, *, key_ids: Sequence[str] | None = None) -> None: ...
+from mock_server.domain.journal_entries import JournalEntry, Row, entry_from_row
 
 
 class MemorySink:
@@ -49,93 +31,16 @@ class MemorySink:
 
     def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
              after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
-        wanted, tasks = _keyset(key_ids), set(task_ids)
+        wanted, tasks = (None if key_ids is None else set(key_ids)), set(task_ids)
         with self._lock:
             rows = [e for e in self._entries if e.seq > after_seq and (
                 wanted is None or e.key_id in wanted or e.task_id in tasks)]
         return rows[:limit]
 
     def reset(self, *, key_ids: Sequence[str] | None = None) -> None:
-        wanted = _keyset(key_ids)
+        wanted = (None if key_ids is None else set(key_ids))
         with self._lock:
             self._entries = [] if wanted is None else [
                 e for e in self._entries if e.key_id not in wanted]
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
-    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    time_ms   INTEGER NOT NULL,
-    method    TEXT NOT NULL,
-    path      TEXT NOT NULL,
-    query     TEXT NOT NULL DEFAULT '',
-    status    INTEGER NOT NULL,
-    key_id    TEXT NOT NULL DEFAULT '',
-    key_hint  TEXT NOT NULL DEFAULT '',
-    task_id   TEXT,
-    state     TEXT,
-    errors_json  TEXT NOT NULL DEFAULT '[]',
-    headers_json TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX IF NOT EXISTS journal_by_key ON journal (key_id, seq);
-CREATE INDEX IF NOT EXISTS journal_by_task ON journal (task_id);
-"""
-_COLUMNS = ("seq, time_ms, method, path, query, status, key_id, key_hint, task_id, state, "
-            "errors_json, headers_json")
-
-
-class Connections(Protocol):
-    """Something that hands each thread (and each forked process) its own connection."""
-
-    @property
-    def conn(self) -> sqlite3.Connection: ...
-
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-
-class SQLiteSink:
-    """The journal table in the store's SQLite file, shared by every worker process."""
-
-    def __init__(self, db: Connections, max_entries: int = 100_000) -> None:
-        self.db = db  # the task store: its per-thread, fork-safe connections
-        self.max_entries = max_entries
-        self._since_trim = 0
-        self.conn.executescript(SCHEMA)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        return self.db.conn
-
-    def write(self, rows: Sequence[Row]) -> None:
-        with self.db.transaction() as conn:
-            conn.executemany(f"INSERT INTO journal ({_COLUMNS.split(', ', 1)[1]}) "
-                             "VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
-            self._since_trim += len(rows)
-            if self._since_trim >= TRIM_EVERY:
-                self._since_trim = 0
-                conn.execute("DELETE FROM journal WHERE seq <= "
-                             "(SELECT MAX(seq) FROM journal) - ?", (self.max_entries,))
-
-    def read(self, *, key_ids: Sequence[str] | None = None, task_ids: Sequence[str] = (),
-             after_seq: int = 0, limit: int = 100_000) -> list[JournalEntry]:
-        sql = f"SELECT {_COLUMNS} FROM journal WHERE seq > ?"
-        args: list[Any] = [after_seq]
-        if key_ids is not None:
-            marks = ",".join("?" * len(key_ids)) or "NULL"
-            tmarks = ",".join("?" * len(task_ids)) or "NULL"
-            sql += f" AND (key_id IN ({marks}) OR task_id IN ({tmarks}))"
-            args += [*key_ids, *task_ids]
-        sql += " ORDER BY seq LIMIT ?"
-        args.append(limit)
-        return [entry_from_row(row) for row in self.conn.execute(sql, args)]
-
-    def reset(self, *, key_ids: Sequence[str] | None = None) -> None:
-        if key_ids is None:
-            self.conn.execute("DELETE FROM journal")
-        else:
-            marks = ",".join("?" * len(key_ids)) or "NULL"
-            self.conn.execute(f"DELETE FROM journal WHERE key_id IN ({marks})", list(key_ids))
-
-
-def _keyset(key_ids: Sequence[str] | None) -> set[str] | None:
-    return None if key_ids is None else set(key_ids)

@@ -14,110 +14,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from mock_server.storage.memory.tasks import TaskRecord, TaskStore
-
-WAITING, DELIVERED, ABANDONED, DROPPED = "waiting", "delivered", "abandoned", "dropped"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One claimed attempt: which delivery of which task, and how many attempts came before."""
-
-    task_id: str
-    delivery: int
-    url: str
-    attempts: int
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One journaled delivery attempt."""
-
-    delivery: int
-    attempt: int
-    time_ms: int
-    url: str
-    status: int | None
-    error: str | None
-    latency_ms: int
-    payload: dict[str, Any]
-
-    def as_json(self) -> dict[str, Any]:
-        return {"delivery": self.delivery, "attempt": self.attempt, "time": self.time_ms,
-                "url": self.url, "status": self.status, "error": self.error,
-                "latencyMs": self.latency_ms, "payload": self.payload}
-
-
-@dataclass(frozen=True)
-class Finished:
-    """An attempt made under a lease, waiting to be journaled with the delivery's new state."""
-
-    job: Job
-    owner: str
-    attempt: Attempt
-    state: str
-    next_ms: int | None
-
-
-@dataclass
-class Delivery:
-    """One delivery of a task's callback and its attempts so far."""
-
-    delivery: int
-    reason: str
-    url: str
-    state: str
-    due_ms: int | None
-    attempts: list[Attempt] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"delivery": self.delivery, "reason": self.reason, "url": self.url,
-                "state": self.state, "dueTime": self.due_ms if self.state == WAITING else None,
-                "attempts": [a.as_json() for a in self.attempts]}
-
-
-def first_rows(scenario: dict[str, Any]) -> list[tuple[int, str, str, int]]:
-    """Return (delivery, reason, state, delay_ms) rows for a newly seen callback-mode task."""
-    if scenario.get("callback_drop"):
-        return [(1, "completion", DROPPED, 0)]
-    delay = int(scenario.get("callback_delay_ms") or 0)
-    rows = [(1, "completion", WAITING, delay)]
-    if scenario.get("callback_duplicate"):
-        rows.append((2, "duplicate", WAITING, delay))
-    return rows
-
-
-class Outbox(Protocol):
-    """Where deliveries wait and what happened to them."""
-
-    shared: bool  # whether other processes use it too
-
-    def register_new(self) -> int:
-        """Add rows for callback-mode tasks accepted since the last scan; return how many."""
-        ...
-
-    def idle(self) -> bool:
-        """Whether nothing is waiting and no task is unscanned."""
-        ...
-
-    def claim_due(self, now_ms: int, owner: str, lease_ms: int, limit: int) -> list[Job]: ...
-
-    def finish_many(self, done: list[Finished]) -> None:
-        """Journal each attempt, move its delivery to its new state, and release its lease."""
-        ...
-
-    def release(self, job: Job, owner: str) -> None: ...
-
-    def reap(self, alive: Callable[[str], bool]) -> int:
-        """Drop leases whose owner is dead; return how many."""
-        ...
-
-    def add_delivery(self, record: TaskRecord, reason: str, due_ms: int) -> int: ...
-
-    def journal(self, task_id: str) -> list[Delivery]: ...
+from mock_server.domain.deliveries import (
+    WAITING,
+    Attempt,
+    Delivery,
+    Finished,
+    Job,
+    attach_attempts,
+    first_rows,
+)
+from mock_server.domain.tasks import TaskRecord
+from mock_server.storage.paging import iter_tasks
+from mock_server.storage.protocols import TaskStore
 
 
 class MemoryOutbox:
@@ -203,6 +113,16 @@ class MemoryOutbox:
                 "delay": 0, "attempts": 0, "next": due_ms, "owner": None, "until": None}
             return number
 
+    def reset(self, *, api_key: str | None = None) -> None:
+        with self._lock:
+            if api_key is None:
+                self._rows.clear()
+                self._attempts.clear()
+                return
+            gone = {r.task_id for r in iter_tasks(self.store, api_key=api_key)}
+            self._rows = {k: v for k, v in self._rows.items() if k[0] not in gone}
+            self._attempts = {k: v for k, v in self._attempts.items() if k not in gone}
+
     def journal(self, task_id: str) -> list[Delivery]:
         with self._lock:
             rows = sorted((d, r) for (t, d), r in self._rows.items() if t == task_id)
@@ -211,21 +131,4 @@ class MemoryOutbox:
                for d, r in rows]
         return attach_attempts(out, attempts)
 
-
-def attach_attempts(deliveries: list[Delivery], attempts: list[Attempt]) -> list[Delivery]:
-    by_number = {d.delivery: d for d in deliveries}
-    for attempt in attempts:
-        if attempt.delivery in by_number:
-            by_number[attempt.delivery].attempts.append(attempt)
-    return deliveries
-
-
-def open_outbox(store: TaskStore) -> Outbox:
-    """Return the outbox that lives beside `store`: in its SQLite file, else in memory."""
-    from mock_server.storage.sqlite.outbox import SQLiteOutbox
-    from mock_server.storage.sqlite.tasks import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        return SQLiteOutbox(store.path)
-    return MemoryOutbox(store)
 

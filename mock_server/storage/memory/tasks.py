@@ -4,48 +4,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from dataclasses import replace
 
 from mock_server.domain.lifecycle import TaskPlan
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    """Everything fixed about a task when it was accepted."""
-
-    task_id: str
-    seq: int
-    api_key: str
-    request: dict[str, Any]
-    plan: TaskPlan
-    base_url: str
-    width: int
-    height: int
-    scenario: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def prompt(self) -> str:
-        return str(self.request["input"]["prompt"])
-
-
-class TaskStore(Protocol):
-    """Where tasks live; shared by every worker process of one server."""
-
-    def create_task(self, build: Callable[[int], TaskRecord]) -> TaskRecord:
-        """Allocate the next sequence number, build the record from it, and store it atomically."""
-        ...
-
-    def get_task(self, task_id: str) -> TaskRecord | None: ...
-
-    def replace_plan(self, task_id: str, plan: TaskPlan) -> None: ...
-
-    def list_tasks(self, *, api_key: str | None = None, limit: int = 100,
-                   after_seq: int = 0) -> list[TaskRecord]: ...
-
-    def reset(self, *, api_key: str | None = None) -> None: ...
-
-    def close(self) -> None: ...
+from mock_server.domain.tasks import TaskRecord
 
 
 class MemoryStore:

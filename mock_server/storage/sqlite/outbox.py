@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mock_server.storage.memory.outbox import (
+from mock_server.domain.deliveries import (
     WAITING,
     Attempt,
     Delivery,
@@ -23,7 +23,8 @@ from mock_server.storage.memory.outbox import (
     attach_attempts,
     first_rows,
 )
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.domain.tasks import TaskRecord
+from mock_server.storage.sqlite import lifecycle
 from mock_server.storage.sqlite.db import SQLiteConnections
 
 SCHEMA = """
@@ -61,10 +62,11 @@ INSERT OR IGNORE INTO callback_scan (id, seq) VALUES (1, 0);
 """
 
 # A row's due time: its retry time, else its task's completeTime (current plan) + delay.
-_DUE = "COALESCE(o.next_ms, t.create_ms + t.pending_ms + t.processing_ms + o.delay_ms)"
+# A stuck task's completeTime is NULL, so only a retry time makes its row due.
+_DUE = f"COALESCE(o.next_ms, {lifecycle.complete_ms('t.')} + o.delay_ms)"
 _FROM = "callback_outbox o JOIN tasks t ON t.task_id = o.task_id"
-_CLAIMABLE = (f"o.state = 'waiting' AND (o.next_ms IS NOT NULL OR t.outcome != 'stuck') "
-              f"AND (o.lease_until IS NULL OR o.lease_until <= :now) AND {_DUE} <= :now")
+_CLAIMABLE = (f"o.state = 'waiting' AND (o.lease_until IS NULL OR o.lease_until <= :now) "
+              f"AND {_DUE} <= :now")
 
 
 class SQLiteOutbox:
@@ -184,13 +186,24 @@ class SQLiteOutbox:
                  due_ms))
         return int(number)
 
+    def reset(self, *, api_key: str | None = None) -> None:
+        with self._write() as conn:
+            if api_key is None:
+                conn.execute("DELETE FROM callback_outbox")
+                conn.execute("DELETE FROM callback_attempts")
+                return
+            of_key = "SELECT task_id FROM tasks WHERE api_key = ?"
+            conn.execute(f"DELETE FROM callback_outbox WHERE task_id IN ({of_key})", (api_key,))
+            conn.execute(f"DELETE FROM callback_attempts WHERE task_id IN ({of_key})",
+                         (api_key,))
+
     def journal(self, task_id: str) -> list[Delivery]:
         conn = self.conn
         deliveries = [
             Delivery(int(d), reason, url, state, None if due is None else int(due))
             for d, reason, url, state, due in conn.execute(
                 f"SELECT o.delivery, o.reason, o.url, o.state, "
-                f"CASE WHEN o.next_ms IS NULL AND t.outcome = 'stuck' THEN NULL ELSE {_DUE} END "
+                f"{_DUE} "
                 f"FROM {_FROM} WHERE o.task_id = ? ORDER BY o.delivery", (task_id,))]
         attempts = [
             Attempt(int(d), int(n), int(at), url, status, error, int(latency), json.loads(payload))

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.domain.lifecycle import TaskPlan
+from mock_server.domain.tasks import TaskRecord
 from mock_server.storage.cell import SharedCell
-from mock_server.storage.memory.tasks import TaskRecord
 from mock_server.storage.sqlite.db import SQLiteConnections
 
 CACHE_SIZE = 4096

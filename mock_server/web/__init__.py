@@ -1,0 +1,1 @@
+"""Flask plumbing every view shares: the error handlers and request parsing."""
