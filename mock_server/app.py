@@ -13,7 +13,7 @@ from mock_server.callbacks.dispatcher import build_dispatcher
 from mock_server.config import check_settings, load_settings
 from mock_server.control.metrics import Metrics, instrument, note_route
 from mock_server.control.service import ControlService
-from mock_server.domain.clock import Clock
+from mock_server.domain.clock import OffsetClock
 from mock_server.domain.planning import seed_text
 from mock_server.journal.buffer import Journal
 from mock_server.paid.http import build_paid_part
@@ -24,7 +24,7 @@ from mock_server.web.errors import register_error_handlers
 
 
 def build_state(settings: Settings, *, storage: Storage | None = None,
-                clock: Clock | None = None) -> MockState:
+                clock: OffsetClock | None = None) -> MockState:
     """Build every part of the mock from settings, each handed what it needs."""
     storage = storage if storage is not None else open_storage(
         settings.store_path, journal_max_entries=settings.journal_max_entries)
@@ -45,7 +45,7 @@ def build_state(settings: Settings, *, storage: Storage | None = None,
 
 
 def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
-               storage: Storage | None = None, clock: Clock | None = None,
+               storage: Storage | None = None, clock: OffsetClock | None = None,
                environ: Mapping[str, str] | None = None) -> Flask:
     """Build the mock from settings, or from a mapping over the defaults.
 

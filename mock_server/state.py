@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mock_server.callbacks.dispatcher import Dispatcher
     from mock_server.control.metrics import Metrics
     from mock_server.control.service import ControlService
-    from mock_server.domain.clock import Clock
+    from mock_server.domain.clock import OffsetClock
     from mock_server.journal.buffer import Journal
     from mock_server.paid.http import PaidPart
     from mock_server.storage.protocols import TaskStore
@@ -29,7 +29,7 @@ class MockState:
 
     settings: Settings
     storage: Storage
-    clock: Clock
+    clock: OffsetClock
     backend: Flux2Backend
     paid: PaidPart
     journal: Journal

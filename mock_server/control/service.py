@@ -23,7 +23,7 @@ from mock_server.control.tasks import (
     summary,
     timeline,
 )
-from mock_server.domain.clock import Clock
+from mock_server.domain.clock import OffsetClock
 from mock_server.domain.errors import Conflict, TaskNotFound
 from mock_server.domain.keys import key_id, mask_key
 from mock_server.domain.profiles import profile_names
@@ -59,7 +59,7 @@ class Resettable:
 class ControlService:
     """See and steer one mock: tasks, clock, settings, scenario queue, journal, callbacks."""
 
-    def __init__(self, settings: Settings, storage: Storage, clock: Clock,
+    def __init__(self, settings: Settings, storage: Storage, clock: OffsetClock,
                  backend: Flux2Backend, paid: PaidPart, journal: Journal, metrics: Metrics,
                  dispatcher: Dispatcher) -> None:
         self.settings = settings
@@ -95,10 +95,8 @@ class ControlService:
             part.reset(api_key=api_key)
             done.append(part.name)
         if api_key is None:
-            reset_clock = getattr(self.clock, "reset", None)
-            if callable(reset_clock):
-                reset_clock()
-                done.append("clock")
+            self.clock.reset()
+            done.append("clock")
         self.dispatcher.notify()  # it re-reads the outbox, and goes idle when nothing is left
         return done
 
@@ -178,15 +176,11 @@ class ControlService:
     # -- clock -----------------------------------------------------------------------
 
     def clock_view(self) -> dict[str, Any]:
-        offset = getattr(self.clock, "offset_ms", None)
-        return {"now": self.clock.now_ms(), "offsetMs": offset() if callable(offset) else None}
+        return {"now": self.clock.now_ms(), "offsetMs": self.clock.offset_ms()}
 
     def advance(self, seconds: float) -> dict[str, Any]:
         """Move the clock forward for every worker process."""
-        move = getattr(self.clock, "advance", None)
-        if move is None:
-            raise Conflict("this server's clock cannot be advanced")
-        move(seconds)
+        self.clock.advance(seconds)
         self.dispatcher.notify()
         return self.clock_view()
 

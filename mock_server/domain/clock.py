@@ -13,6 +13,22 @@ class Clock(Protocol):
     def now_ms(self) -> int: ...
 
 
+class OffsetClock(Clock, Protocol):
+    """A clock the control plane can move forward, and return to real time."""
+
+    def offset_ms(self) -> int:
+        """How far this clock runs ahead of real time."""
+        ...
+
+    def advance(self, seconds: float) -> int:
+        """Move the clock forward for every process and return the new time."""
+        ...
+
+    def reset(self) -> None:
+        """Return the clock to real time."""
+        ...
+
+
 class SystemClock:
     """The wall clock."""
 
@@ -25,6 +41,7 @@ class VirtualClock:
 
     def __init__(self, start_ms: int | None = None) -> None:
         self._now = SystemClock().now_ms() if start_ms is None else start_ms
+        self._start = self._now
         self._lock = threading.Lock()
 
     def now_ms(self) -> int:
@@ -40,3 +57,11 @@ class VirtualClock:
             return self._now
 
 
+
+    def offset_ms(self) -> int:
+        """How far tests have moved this clock since it was made."""
+        with self._lock:
+            return self._now - self._start
+
+    def reset(self) -> None:
+        """Keep the time: a virtual clock has no real time to return to, and never goes back."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mock_server.domain.clock import OffsetClock
 from mock_server.storage.protocols import (
     JournalSink,
     Ledger,
     MetricsSink,
-    OffsetClock,
     Outbox,
     Runtime,
     TaskStore,

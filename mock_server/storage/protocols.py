@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from mock_server.domain.clock import Clock
 from mock_server.domain.deliveries import Delivery, Finished, Job
 from mock_server.domain.journal_entries import JournalEntry, Row
 from mock_server.domain.lifecycle import TaskPlan
@@ -153,20 +152,4 @@ class MetricsSink(Protocol):
 
     def read(self, *, skip: str) -> list[dict[str, Any]]:
         """Return the snapshots of this server's other processes."""
-        ...
-
-
-class OffsetClock(Clock, Protocol):
-    """The wall clock plus an offset that the control plane moves for every process."""
-
-    def offset_ms(self) -> int:
-        """How far this clock runs ahead of the wall clock."""
-        ...
-
-    def advance(self, seconds: float) -> int:
-        """Move the clock forward for every process and return the new time."""
-        ...
-
-    def reset(self) -> None:
-        """Return the clock to real time."""
         ...

@@ -1,31 +1,11 @@
-"""What the control plane changes while the server runs: settings overrides and a scenario queue.
-
-Both are shared by every worker process: with a SQLite store they live in the
-same file, in tables of their own; with a memory store (one process) in a dict.
-"""
+"""Run-time state of a one-process server: settings overrides and a scenario queue in memory."""
 
 from __future__ import annotations
 
 import threading
 from typing import Any
 
-from mock_server.domain.runtime import RUNTIME_SETTINGS, QueuedScenario
-from mock_server.settings import Settings, SettingsError
-
-
-def checked_overrides(settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
-    """Return `values` coerced as settings, or raise SettingsError naming the bad one."""
-    unknown = sorted(set(values) - set(RUNTIME_SETTINGS))
-    if unknown:
-        raise SettingsError(f"{unknown[0]!r} cannot be changed at run time; "
-                            f"these can: {', '.join(RUNTIME_SETTINGS)}")
-    present = {k: v for k, v in values.items() if v is not None}
-    checked = settings.updated(present, source="settings") if present else settings
-    for name in ("pending_ms", "processing_ms"):
-        value = getattr(checked, name)
-        if value is not None and value < 0:
-            raise SettingsError(f"settings: {name} must not be negative, got {value}")
-    return {k: (getattr(checked, k) if v is not None else None) for k, v in values.items()}
+from mock_server.domain.runtime import QueuedScenario
 
 
 class MemoryRuntime:
