@@ -1,0 +1,1 @@
+"""PostgreSQL as the store many mock instances share (docs/deploying.md)."""

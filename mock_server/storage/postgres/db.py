@@ -1,0 +1,132 @@
+"""Connections to PostgreSQL: one pool per process, opened lazily, never used across a fork.
+
+gunicorn's master forks its workers: a pool (with its sockets and threads) made
+before the fork must not be used after it, so the pool is keyed by the pid that
+opened it and a forked process opens its own. A lost connection fails the
+request in flight with StoreUnavailable (a 503 envelope); the pool checks each
+connection it hands out and replaces broken ones, so service resumes by itself.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+DEFAULT_POOL_SIZE = 4  # a sync worker answers one request at a time; + dispatcher, flushers
+CONNECT_TIMEOUT_S = 5
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be reached (or was lost mid-request); answered as a 503 envelope."""
+
+
+def redact(dsn: str) -> str:
+    """Return the DSN with any password replaced, fit for logs and error messages."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def is_postgres_dsn(value: str) -> bool:
+    return value.startswith(("postgresql://", "postgres://"))
+
+
+def unavailable(dsn: str, exc: BaseException) -> StoreUnavailable:
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return StoreUnavailable(f"store {redact(dsn)} is unavailable: {first_line}")
+
+
+class PgDatabase:
+    """This process's pool for one database, and the connection a block of work is bound to."""
+
+    def __init__(self, dsn: str, *, pool_size: int | None = None,
+                 timeout_s: float = 5.0) -> None:
+        self.dsn = dsn
+        self.pool_size = pool_size or int(os.environ.get("FLUX2_MOCK_PG_POOL_SIZE",
+                                                         DEFAULT_POOL_SIZE))
+        self.timeout_s = timeout_s
+        self._pool: ConnectionPool | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        # Set while a block runs in one transaction (admission): every store call inside
+        # it uses that connection, so the block commits or rolls back as one.
+        self._bound: contextvars.ContextVar[psycopg.Connection[Any] | None] = \
+            contextvars.ContextVar(f"flux2_pg_bound_{id(self)}", default=None)
+
+    def pool(self) -> ConnectionPool:
+        """This process's pool, opened on first use (again in a forked child)."""
+        pid = os.getpid()
+        if self._pool is None or self._pid != pid:
+            with self._lock:
+                if self._pool is None or self._pid != pid:
+                    # An inherited pool is dropped, not closed: closing would end sessions
+                    # that belong to the parent process.
+                    self._pool = ConnectionPool(
+                        self.dsn, min_size=1, max_size=self.pool_size, open=True,
+                        timeout=self.timeout_s, name=f"flux2-mock-{pid}",
+                        kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
+                                "application_name": "flux2-mock"},
+                        check=ConnectionPool.check_connection)
+                    self._pid = pid
+        return self._pool
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection in autocommit mode (or the bound one), for a statement or a few."""
+        bound = self._bound.get()
+        if bound is not None:
+            yield bound
+            return
+        try:
+            with self.pool().connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise unavailable(self.dsn, exc) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """Run the block in one transaction (within the bound one, if any)."""
+        bound = self._bound.get()
+        if bound is not None:
+            yield bound  # already inside the bound block's transaction
+            return
+        try:
+            with self.pool().connection() as conn, conn.transaction():
+                yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise unavailable(self.dsn, exc) from exc
+
+    @contextmanager
+    def bound(self, lock_key: int | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """Bind one transaction to this thread for the block, under an advisory lock if given.
+
+        The lock is transaction-level: it is released at COMMIT or ROLLBACK, and by the
+        server when the connection is lost, so a crashed holder never blocks the others.
+        """
+        if self._bound.get() is not None:
+            raise RuntimeError("a bound transaction is already open on this thread")
+        with self.transaction() as conn:
+            if lock_key is not None:
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+            token = self._bound.set(conn)
+            try:
+                yield conn
+            finally:
+                self._bound.reset(token)
+
+    def close(self) -> None:
+        """Close this process's pool, if this process opened it."""
+        with self._lock:
+            if self._pool is not None and self._pid == os.getpid():
+                self._pool.close()
+            self._pool = None
