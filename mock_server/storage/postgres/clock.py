@@ -1,0 +1,36 @@
+"""The virtual-clock offset in PostgreSQL: an advance through one instance moves them all."""
+
+from __future__ import annotations
+
+import time
+
+from .db import PgDatabase
+
+
+class PgOffsetClock:
+    """The wall clock plus an offset that only grows, kept in one row every instance reads.
+
+    Each reading is one query: a cached copy could lag behind an advance made through
+    another host, and "seen by the other instance at once" is the point of sharing it.
+    """
+
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+
+    def offset_ms(self) -> int:
+        """How far this clock runs ahead of the wall clock."""
+        with self.db.connection() as conn:
+            row = conn.execute("SELECT offset_ms FROM mock_clock WHERE id = 1").fetchone()
+        return int(row[0]) if row else 0
+
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000 + self.offset_ms()
+
+    def advance(self, seconds: float) -> int:
+        """Move the clock forward for every instance and return the new time."""
+        if seconds < 0:
+            raise ValueError(f"a clock only moves forward, got {seconds} s")
+        with self.db.connection() as conn:
+            row = conn.execute("UPDATE mock_clock SET offset_ms = offset_ms + %s WHERE id = 1 "
+                               "RETURNING offset_ms", (round(seconds * 1000),)).fetchone()
+        return time.time_ns() // 1_000_000 + (int(row[0]) if row else 0)
