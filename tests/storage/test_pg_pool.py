@@ -1,0 +1,58 @@
+"""The pool: one per process (never across a fork), and connection loss answered, then healed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mock_server.storage.postgres import StoreUnavailable, migrate, open_postgres
+from tests.storage.test_store_contract import builder
+from tests.support.postgres import postgres
+
+
+def test_a_forked_child_opens_its_own_pool_and_leaves_the_parents_alone(pg_dsn: str) -> None:
+    migrate(pg_dsn)
+    stores = open_postgres(pg_dsn)
+    parent_pool = stores.db.pool()
+    stores.tasks.create_task(builder())
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report, then leave at once (no pytest clean-up here)
+        code = 1
+        try:
+            ok = stores.db.pool() is not parent_pool and stores.tasks.create_task(builder()).seq
+            os.write(write, str(ok).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    answer = os.read(read, 100).decode()
+    os.close(read)
+    assert os.waitstatus_to_exitcode(status) == 0 and answer == "2"
+    # The parent's connections still work: the child neither used nor closed them.
+    assert stores.db.pool() is parent_pool
+    assert [r.seq for r in stores.tasks.list_tasks()] == [1, 2]
+    stores.db.close()
+
+
+@pytest.mark.slow
+def test_restarted_database_fails_in_flight_calls_clearly_then_heals() -> None:
+    with postgres() as server:
+        dsn = server.create_database("lossy")
+        migrate(dsn)
+        stores = open_postgres(dsn, pool_size=2)
+        stores.db.timeout_s = 2.0
+        first = stores.tasks.create_task(builder())
+        server.stop()
+        with pytest.raises(StoreUnavailable) as caught:
+            stores.tasks.get_task(first.task_id)
+        message = str(caught.value)
+        assert message.startswith(f"store {dsn} is unavailable") and "\n" not in message
+        server.start()
+        # Broken connections are checked out and replaced: the first call after works.
+        assert stores.tasks.get_task(first.task_id) == first
+        assert stores.tasks.create_task(builder()).seq == 2
+        stores.db.close()
+
