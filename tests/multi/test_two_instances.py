@@ -46,7 +46,9 @@ def test_a_client_flow_through_the_balancer_is_answered_by_both(pg_dsn: str) -> 
         task_id = accepted.json()["data"]["taskId"]
         polls = [status(mocks.url, task_id) for _ in range(6)]  # round-robin: 3 each
         assert {p.status_code for p in polls} == {200}
-        assert all(route_count(m.base_url, STATUS_ROUTE) >= 2 for m in mocks.instances)
+        time.sleep(1.5)  # each worker copies its counts to the store once a second
+        counts = [route_count(m.base_url, STATUS_ROUTE) for m in mocks.instances]
+        assert sum(counts) == 6 and min(counts) >= 2, counts  # both instances answered
         data = wait_terminal(mocks.url, task_id)
         assert data["state"] == "success"
         for mock in mocks.instances:  # either instance knows the task and tells the same
@@ -134,10 +136,14 @@ def test_sigkill_of_one_instance_loses_no_task_and_no_callback(pg_dsn: str) -> N
             assert status(survivor.base_url, task_id).status_code == 200
             [delivery] = _journal(survivor.base_url, task_id)
             assert delivery["state"] == "delivered", (task_id, delivery)
-        got = Counter(p["data"]["taskId"] for p in receiver.payloads())
-        assert set(ids) <= set(got)
-        print(f"\nSIGKILL under load: {sum(n - 1 for n in got.values())} duplicate requests "
-              f"(30 held attempts of the dead instance, tried again)")
+        received = receiver.payloads()
+        answered = Counter(p["data"]["taskId"] for p in received[30:])  # the held ones: none
+        assert set(answered) == set(ids)
+        duplicates = sum(n - 1 for n in answered.values())
+        print(f"\nSIGKILL under load: {len(received)} requests for {len(ids)} callbacks; "
+              f"{duplicates} answered twice (at least once: an attempt the dead instance made "
+              f"but never journaled is made again)")
+        assert duplicates <= 30  # only attempts in flight at the kill can repeat
 
 
 def test_clock_and_reset_through_one_instance_are_seen_by_the_other(pg_dsn: str) -> None:

@@ -52,8 +52,7 @@ class PgDatabase:
     def __init__(self, dsn: str, *, pool_size: int | None = None,
                  timeout_s: float = 5.0) -> None:
         self.dsn = dsn
-        self.pool_size = pool_size or int(os.environ.get("FLUX2_MOCK_PG_POOL_SIZE",
-                                                         DEFAULT_POOL_SIZE))
+        self.pool_size = pool_size or DEFAULT_POOL_SIZE
         self.timeout_s = timeout_s
         self._pool: ConnectionPool | None = None
         self._pid = 0
