@@ -30,7 +30,8 @@ def main() -> None:
 @click.option("--pending-ms", type=int, help="Fixed time every task spends pending.")
 @click.option("--processing-ms", type=int, help="Fixed time every task spends processing.")
 @click.option("--seed", type=int, help="Seed for task ids, timings and outcomes.")
-@click.option("--store", help="SQLite file, or 'memory' for a throwaway run.")
+@click.option("--store", help="SQLite file, 'memory' for a throwaway run, or a "
+              "postgresql://user@host:port/db URL that several servers share.")
 @click.option("--api-key", "api_keys", multiple=True, help="Accepted API key (repeatable).")
 @click.option("--failure-rate", type=float, help="Share of tasks that fail, 0 to 1. [default: 0]")
 @click.option("--access-log/--no-access-log", default=None, help="Log one line per request.")
@@ -55,6 +56,26 @@ def serve(**options: Any) -> None:
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
     run_server(settings)
+
+
+@main.command()
+@click.option("--store", envvar="FLUX2_MOCK_STORE", required=True,
+              help="The postgresql://user@host:port/db URL to migrate.")
+def migrate(store: str) -> None:
+    """Bring a PostgreSQL store's schema up to date (serve does this on start too)."""
+    from mock_server.storage.postgres import StoreError, is_postgres_dsn
+    from mock_server.storage.postgres import migrate as apply
+
+    if not is_postgres_dsn(store):
+        raise click.UsageError("--store must be a postgresql:// URL: SQLite files need no "
+                               "migration")
+    try:
+        applied = apply(store)
+    except StoreError as exc:
+        click.echo(f"flux2-mock: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"applied schema versions {', '.join(map(str, applied))}" if applied
+               else "schema up to date")
 
 
 @main.command()

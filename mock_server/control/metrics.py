@@ -16,7 +16,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from flask import Flask, request
 
@@ -88,13 +88,19 @@ class Metrics:
         if self.sink is not None and self._process:
             self.sink.write(self._process, self.local.snapshot())
 
-    def combined(self) -> RequestMetrics:
-        """Return this process's counts plus every other worker's latest copy."""
+    def combined(self, *, every_instance: bool = False) -> RequestMetrics:
+        """Return this process's counts plus every other worker's latest copy.
+
+        `every_instance`: also every other server's on a shared database (PostgreSQL);
+        a SQLite file has one server, so it adds nothing there.
+        """
         total = RequestMetrics()
         total.merge(self.local.snapshot())
         if self.sink is not None:
             self.flush()
             for snapshot in self.sink.read(skip=self._process):
+                total.merge(snapshot)
+            for snapshot in self.sink.read_others() if every_instance else ():
                 total.merge(snapshot)
         return total
 

@@ -15,6 +15,8 @@ from gunicorn.arbiter import Arbiter
 
 from mock_server import __version__
 from mock_server.settings import Settings
+from mock_server.storage.postgres.db import is_postgres_dsn, redact
+from mock_server.storage.postgres.migrate import StoreError, migrate
 from mock_server.storage.sqlite.tasks import SQLiteStore
 
 
@@ -88,10 +90,20 @@ def serve(settings: Settings) -> None:
         scratch = tempfile.mkdtemp(prefix="flux2-mock-")
         settings = replace(settings, store=f"{scratch}/tasks.sqlite3")
         label = f"memory (throwaway file {settings.store_path})"
-    try:
-        SQLiteStore(settings.store_path).close()  # create the schema once, before workers fork
-    except (OSError, sqlite3.Error) as exc:
-        raise SystemExit(f"flux2-mock: cannot use store {settings.store_path}: {exc}") from None
+    if is_postgres_dsn(settings.store_path):
+        # Migrate once, before workers fork; the master keeps no connection across the fork.
+        try:
+            migrate(settings.store_path)
+        except StoreError as exc:
+            print(f"flux2-mock: {exc}", file=sys.stderr, flush=True)
+            raise SystemExit(2) from None
+        label = redact(settings.store_path)
+    else:
+        try:
+            SQLiteStore(settings.store_path).close()  # the schema once, before workers fork
+        except (OSError, sqlite3.Error) as exc:
+            raise SystemExit(f"flux2-mock: cannot use store {settings.store_path}: {exc}") \
+                from None
     try:
         MockServer(settings, label).run()
     except SystemExit as exc:

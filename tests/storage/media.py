@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_server.clock import SharedOffsetClock
-from mock_server.credits import SQLiteLedger
-from mock_server.journal_store import SQLiteSink
-from mock_server.plans import SQLiteUsage
-from mock_server.runtime import SQLiteRuntime
-from mock_server.sqlite_outbox import SQLiteOutbox
-from mock_server.sqlite_store import SQLiteStore
+from mock_server.domain.clock import SharedOffsetClock
+from mock_server.paid.credits import SQLiteLedger
+from mock_server.paid.limits import SQLiteUsage
+from mock_server.storage.memory.journal import SQLiteSink
+from mock_server.storage.memory.runtime import SQLiteRuntime
 from mock_server.storage.postgres import migrate, open_postgres
+from mock_server.storage.sqlite.outbox import SQLiteOutbox
+from mock_server.storage.sqlite.tasks import SQLiteStore
 
 
 @dataclass

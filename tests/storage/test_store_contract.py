@@ -13,9 +13,16 @@ from typing import Any
 
 import pytest
 
-from mock_server.lifecycle import TaskPlan
-from mock_server.outbox import ABANDONED, DELIVERED, DROPPED, WAITING, Attempt, Finished
-from mock_server.store import TaskRecord
+from mock_server.domain.lifecycle import TaskPlan
+from mock_server.storage.memory.outbox import (
+    ABANDONED,
+    DELIVERED,
+    DROPPED,
+    WAITING,
+    Attempt,
+    Finished,
+)
+from mock_server.storage.memory.tasks import TaskRecord
 
 from .media import Instance
 

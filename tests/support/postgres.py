@@ -102,6 +102,10 @@ class PostgresServer:
             return int((self.data / "postmaster.pid").read_text().split()[0])
         return None
 
+    def postmaster_pid(self) -> int | None:
+        """The running server's pid (its backends are its children)."""
+        return self._postmaster_pid()
+
     def stop(self, *, mode: int = signal.SIGINT, timeout: float = 30.0) -> None:
         """Stop the server: SIGINT is PostgreSQL's fast shutdown (clients are cut off)."""
         if self.proc is None:

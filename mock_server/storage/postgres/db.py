@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 DEFAULT_POOL_SIZE = 4  # a sync worker answers one request at a time; + dispatcher, flushers
 CONNECT_TIMEOUT_S = 5
@@ -39,6 +40,26 @@ def redact(dsn: str) -> str:
 
 def is_postgres_dsn(value: str) -> bool:
     return value.startswith(("postgresql://", "postgres://"))
+
+
+def check_alive(conn: psycopg.Connection[Any]) -> None:
+    """Raise when the connection is dead, without a round trip in the usual case.
+
+    An idle connection has nothing to read. A server that went away left an EOF (or a
+    last message, such as its shutdown notice) on the socket: a peek finds it.
+    """
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    sock = socket.socket(fileno=conn.fileno())
+    try:
+        waiting = sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return  # nothing unasked on the line: alive, as far as anyone can tell
+    finally:
+        sock.detach()  # the socket stays psycopg's
+    if not waiting:
+        raise psycopg.OperationalError("the server closed the connection")
+    conn.execute("")  # something unasked (a notice, a shutdown message): ask the server
 
 
 def unavailable(dsn: str, exc: BaseException) -> StoreUnavailable:
@@ -75,7 +96,7 @@ class PgDatabase:
                         timeout=self.timeout_s, name=f"flux2-mock-{pid}",
                         kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_S,
                                 "application_name": "flux2-mock"},
-                        check=ConnectionPool.check_connection)
+                        check=check_alive)
                     self._pid = pid
         return self._pool
 
@@ -90,6 +111,7 @@ class PgDatabase:
             with self.pool().connection() as conn:
                 yield conn
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._after_failure(exc)
             raise unavailable(self.dsn, exc) from exc
 
     @contextmanager
@@ -103,6 +125,7 @@ class PgDatabase:
             with self.pool().connection() as conn, conn.transaction():
                 yield conn
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._after_failure(exc)
             raise unavailable(self.dsn, exc) from exc
 
     @contextmanager
@@ -122,6 +145,16 @@ class PgDatabase:
                 yield conn
             finally:
                 self._bound.reset(token)
+
+    def _after_failure(self, exc: BaseException) -> None:
+        """Drop a pool that found no connection: its reconnection backs off for longer and
+        longer while the server is away; a new pool connects at the next request."""
+        if not isinstance(exc, PoolTimeout):
+            return
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None and self._pid == os.getpid():
+            threading.Thread(target=pool.close, kwargs={"timeout": 0}, daemon=True).start()
 
     def close(self) -> None:
         """Close this process's pool, if this process opened it."""

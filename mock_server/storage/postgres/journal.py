@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...journal import JournalEntry, Row, entry_from_row
+from mock_server.journal.buffer import JournalEntry, Row, entry_from_row
+
 from .db import PgDatabase
 
 TRIM_EVERY = 1000  # rows this process writes between two trims

@@ -11,8 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from ...outbox import WAITING, Attempt, Delivery, Finished, Job, attach_attempts, first_rows
-from ...store import TaskRecord
+from mock_server.storage.memory.outbox import (
+    WAITING,
+    Attempt,
+    Delivery,
+    Finished,
+    Job,
+    attach_attempts,
+    first_rows,
+)
+from mock_server.storage.memory.tasks import TaskRecord
+
 from .db import PgDatabase
 
 # A row's due time: its retry time, else its task's completeTime (current plan) + delay.

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ...plans import window_wait_ms
+from mock_server.paid.limits import window_wait_ms
+
 from .db import PgDatabase
 
 ADMISSION_LOCK = 0x666C757832616D74  # "flux2amt": one constant for every instance

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ...runtime import QueuedScenario
+from mock_server.storage.memory.runtime import QueuedScenario
+
 from .db import PgDatabase
 
 # Take one use of the oldest entry that applies: decrement it, or delete its last use.
@@ -19,7 +20,8 @@ decremented AS (
 deleted AS (
     DELETE FROM mock_scenario_queue q USING picked WHERE q.id = picked.id
     AND picked.remaining <= 1)
-SELECT scenario FROM picked
+SELECT (SELECT scenario FROM picked),
+       EXISTS (SELECT 1 FROM mock_scenario_queue WHERE api_key IS NULL OR api_key = %(key)s)
 """
 
 
@@ -60,15 +62,15 @@ class PgRuntime:
 
     def take_scenario(self, api_key: str) -> str | None:
         with self.db.connection() as conn:
-            # An entry another instance took the last use of at this moment is skipped by
-            # the statement (its row is gone): look again, a bounded number of times.
+            # One round trip: the scenario taken, and whether any entry applied at all.
+            # An entry whose last use another instance took meanwhile yields nothing
+            # though entries remain: look again, a bounded number of times.
             for _ in range(5):
                 row = conn.execute(_TAKE, {"key": api_key}).fetchone()
-                if row is not None:
-                    return str(row[0])
-                if conn.execute("SELECT 1 FROM mock_scenario_queue WHERE api_key IS NULL "
-                                "OR api_key = %s LIMIT 1", (api_key,)).fetchone() is None:
-                    return None
+                assert row is not None
+                scenario, any_applied = row
+                if scenario is not None or not any_applied:
+                    return None if scenario is None else str(scenario)
         return None
 
     def clear_queue(self, *, api_key: str | None = None) -> None:

@@ -11,8 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ...lifecycle import TaskPlan
-from ...store import TaskRecord
+from mock_server.domain.lifecycle import TaskPlan
+from mock_server.storage.memory.tasks import TaskRecord
+
 from .db import PgDatabase
 
 COLUMNS = ("seq, task_id, api_key, request_json, base_url, create_ms, pending_ms, "
