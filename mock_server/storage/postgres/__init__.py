@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .clock import PgOffsetClock
 from .db import PgDatabase, StoreUnavailable, is_postgres_dsn, redact
@@ -13,6 +15,8 @@ from .outbox import PgOutbox
 from .paid import PgLedger, PgUsage
 from .runtime import PgRuntime
 from .tasks import PgTaskStore
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,25 @@ class PgStores:
 
     def journal_sink(self, max_entries: int) -> PgJournalSink:
         return PgJournalSink(self.db, max_entries)
+
+    def scoped(self, wsgi_app: WsgiApp) -> WsgiApp:
+        """Wrap a WSGI app so that each request runs in one request scope (one checkout)."""
+        db = self.db
+
+        def in_scope(environ: dict[str, Any], start_response: Callable[..., Any]
+                     ) -> Iterable[bytes]:
+            with db.request_scope():
+                # Materialised (and closed) inside the scope: a lazy body must not query
+                # after the scope gave its connection back.
+                body = wsgi_app(environ, start_response)
+                try:
+                    return list(body)
+                finally:
+                    close = getattr(body, "close", None)
+                    if close is not None:
+                        close()
+
+        return in_scope
 
 
 def open_postgres(dsn: str, *, pool_size: int | None = None) -> PgStores:

@@ -15,6 +15,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,6 +68,15 @@ def unavailable(dsn: str, exc: BaseException) -> StoreUnavailable:
     return StoreUnavailable(f"store {redact(dsn)} is unavailable: {first_line}")
 
 
+@dataclass
+class _Scope:
+    """One request's connection (once it needs one) and values fixed for the request."""
+
+    conn: psycopg.Connection[Any] | None = None
+    pool: ConnectionPool | None = None
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
 class PgDatabase:
     """This process's pool for one database, and the connection a block of work is bound to."""
 
@@ -82,6 +92,8 @@ class PgDatabase:
         # it uses that connection, so the block commits or rolls back as one.
         self._bound: contextvars.ContextVar[psycopg.Connection[Any] | None] = \
             contextvars.ContextVar(f"flux2_pg_bound_{id(self)}", default=None)
+        self._scope: contextvars.ContextVar[_Scope | None] = \
+            contextvars.ContextVar(f"flux2_pg_scope_{id(self)}", default=None)
 
     def pool(self) -> ConnectionPool:
         """This process's pool, opened on first use (again in a forked child)."""
@@ -101,18 +113,51 @@ class PgDatabase:
         return self._pool
 
     @contextmanager
+    def request_scope(self) -> Iterator[None]:
+        """Serve one request over one connection, checked out at its first query.
+
+        One checkout per request instead of one per query, and a place for values that
+        stand still while a request is answered (the clock's offset).
+        """
+        scope = _Scope()
+        token = self._scope.set(scope)
+        try:
+            yield
+        finally:
+            self._scope.reset(token)
+            if scope.conn is not None and scope.pool is not None:
+                scope.pool.putconn(scope.conn)  # a broken one is discarded by the pool
+
+    def scope_cache(self) -> dict[str, Any] | None:
+        """Values kept for the rest of the current request; None outside a request."""
+        scope = self._scope.get()
+        return None if scope is None else scope.cache
+
+    @contextmanager
+    def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
+        scope = self._scope.get()
+        try:
+            if scope is None:
+                with self.pool().connection() as conn:
+                    yield conn
+                return
+            if scope.conn is None:
+                scope.pool = self.pool()
+                scope.conn = scope.pool.getconn()
+            yield scope.conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            self._after_failure(exc)
+            raise unavailable(self.dsn, exc) from exc
+
+    @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
         """A connection in autocommit mode (or the bound one), for a statement or a few."""
         bound = self._bound.get()
         if bound is not None:
             yield bound
             return
-        try:
-            with self.pool().connection() as conn:
-                yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self._after_failure(exc)
-            raise unavailable(self.dsn, exc) from exc
+        with self._checkout() as conn:
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
@@ -121,12 +166,13 @@ class PgDatabase:
         if bound is not None:
             yield bound  # already inside the bound block's transaction
             return
-        try:
-            with self.pool().connection() as conn, conn.transaction():
-                yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            self._after_failure(exc)
-            raise unavailable(self.dsn, exc) from exc
+        with self._checkout() as conn:
+            try:
+                with conn.transaction():
+                    yield conn
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                self._after_failure(exc)
+                raise unavailable(self.dsn, exc) from exc
 
     @contextmanager
     def bound(self, lock_key: int | None = None) -> Iterator[psycopg.Connection[Any]]:
