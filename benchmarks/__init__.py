@@ -8,4 +8,5 @@ from __future__ import annotations
 SECTIONS: list[str] = [
     "benchmarks.http_throughput",
     "benchmarks.callbacks",
+    "benchmarks.postgres_store",
 ]

@@ -49,6 +49,9 @@ def test_a_client_flow_through_the_balancer_is_answered_by_both(pg_dsn: str) -> 
         time.sleep(1.5)  # each worker copies its counts to the store once a second
         counts = [route_count(m.base_url, STATUS_ROUTE) for m in mocks.instances]
         assert sum(counts) == 6 and min(counts) >= 2, counts  # both instances answered
+        # Each instance shows its own counts; ?instances=all the total over both.
+        assert [route_count(m.base_url, STATUS_ROUTE, scope="all")
+                for m in mocks.instances] == [6, 6]
         data = wait_terminal(mocks.url, task_id)
         assert data["state"] == "success"
         for mock in mocks.instances:  # either instance knows the task and tells the same
