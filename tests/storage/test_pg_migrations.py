@@ -80,3 +80,16 @@ def test_a_role_without_rights_is_refused_clearly(postgres_server: PostgresServe
     dsn = pg_dsn.replace("flux2@", "reader@")
     with pytest.raises(StoreError, match=r"cannot use store .*permission denied"):
         migrate(dsn)
+
+
+def test_a_role_with_data_rights_only_serves_a_current_schema(
+        postgres_server: PostgresServer, pg_dsn: str) -> None:
+    migrate(pg_dsn)
+    database = pg_dsn.rsplit("/", 1)[1]
+    postgres_server.execute("postgres", "DROP ROLE IF EXISTS app_rw")
+    postgres_server.execute("postgres", "CREATE ROLE app_rw LOGIN")
+    postgres_server.execute(database, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+    postgres_server.execute(database, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES "
+                                      "IN SCHEMA public TO app_rw")
+    postgres_server.execute(database, "GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO app_rw")
+    assert migrate(pg_dsn.replace("flux2@", "app_rw@")) == []  # nothing to do, no CREATE needed

@@ -22,7 +22,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-DEFAULT_POOL_SIZE = 4  # a sync worker answers one request at a time; + dispatcher, flushers
+# A sync worker answers one request at a time (1 connection), its callback dispatcher uses
+# 1-2, the journal and metrics flushers 1 each: 6 means no thread ever waits for another.
+DEFAULT_POOL_SIZE = 6
 CONNECT_TIMEOUT_S = 5
 
 
