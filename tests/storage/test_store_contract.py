@@ -7,6 +7,7 @@ writes, the other reads.
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from mock_server.domain.lifecycle import TaskPlan
+from mock_server.paid.limits import window_wait_ms
 from mock_server.storage.memory.outbox import (
     ABANDONED,
     DELIVERED,
@@ -238,6 +240,18 @@ def test_request_window_is_shared(open_instance: Opener) -> None:
     assert a.usage.take_request_slot("k", T0 + 20, 2, 1000) == 980
     assert b.usage.take_request_slot("other", T0 + 20, 2, 1000) is None
     assert b.usage.take_request_slot("k", T0 + 1000, 2, 1000) is None  # the first left
+
+
+def test_request_window_answers_as_the_pure_rule(one: Instance) -> None:
+    rng = random.Random(12)
+    granted: list[int] = []
+    now = T0
+    for _ in range(80):
+        now += rng.choice([0, 1, 5, 40, 90, 300])
+        expected = window_wait_ms(granted, now, 4, 500)
+        assert one.usage.take_request_slot("k", now, 4, 500) == expected
+        if expected is None:
+            granted.append(now)
 
 
 def test_request_window_holds_under_a_parallel_burst(open_instance: Opener) -> None:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from mock_server.paid.limits import window_wait_ms
-
 from .db import PgDatabase
 
 ADMISSION_LOCK = 0x666C757832616D74  # "flux2amt": one constant for every instance
@@ -31,13 +29,17 @@ class PgUsage:
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))", (api_key,))
             conn.execute("DELETE FROM rate_hits WHERE api_key = %s AND at_ms <= %s",
                          (api_key, now_ms - window))
-            hits = [int(row[0]) for row in conn.execute(
-                "SELECT at_ms FROM rate_hits WHERE api_key = %s", (api_key,))]
-            wait = window_wait_ms(hits, now_ms, limit, window)
-            if wait is None:
-                conn.execute("INSERT INTO rate_hits (api_key, at_ms) VALUES (%s, %s)",
-                             (api_key, now_ms))
-            return wait
+            # paid.limits.window_wait_ms in SQL: with `limit` hits in the window, one more
+            # fits once the limit-th newest has left it.
+            row = conn.execute(
+                "SELECT at_ms FROM rate_hits WHERE api_key = %s AND at_ms > %s "
+                "ORDER BY at_ms DESC OFFSET %s LIMIT 1",
+                (api_key, now_ms - window, max(limit - 1, 0))).fetchone()
+            if row is not None or limit <= 0:
+                return (int(row[0]) if row else now_ms) + window - now_ms
+            conn.execute("INSERT INTO rate_hits (api_key, at_ms) VALUES (%s, %s)",
+                         (api_key, now_ms))
+            return None
 
     def active_completions(self, api_key: str, now_ms: int) -> list[int | None]:
         # A task is active until create + pending + processing (lifecycle.state_at); a
