@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -29,8 +30,31 @@ class Cluster:
         return self.balancer.base_url
 
 
+class PatientServe(ServeProcess):
+    """ServeProcess that waits out a slow first answer (a loaded machine) instead of failing.
+
+    ServeProcess.start polls /_mock/health with a 2 s read time-out and lets a
+    ReadTimeout escape; the server is up by then, merely slow to answer.
+    """
+
+    def start(self, timeout: float = 60.0) -> PatientServe:
+        try:
+            super().start(timeout)
+            return self
+        except requests.ReadTimeout:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                try:
+                    if requests.get(self.url("/_mock/health"), timeout=10).ok:
+                        return self
+                except requests.RequestException:
+                    time.sleep(0.2)
+            self.kill()
+            raise
+
+
 def instance(dsn: str, args: Sequence[str], env: dict[str, str] | None) -> ServeProcess:
-    return ServeProcess("--workers", "2", *args, store=dsn, env=env).start()
+    return PatientServe("--workers", "2", *args, store=dsn, env=env).start()
 
 
 @contextmanager
