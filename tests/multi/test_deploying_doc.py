@@ -15,9 +15,9 @@ import yaml
 from click.testing import CliRunner
 
 from mock_server.cli import main
+from tests.multi.cluster import PatientServe
 from tests.support.nginx import find_nginx
 from tests.support.postgres import free_port
-from tests.support.serve import ServeProcess
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "deploying.md").read_text("utf-8")
 FENCES = re.findall(r"```(\w*)\n(.*?)```", DOC, re.DOTALL)
@@ -41,7 +41,7 @@ def test_the_serve_example_serves_from_postgresql(pg_dsn: str) -> None:
     # Loopback only under tests: the doc's host and database are swapped for local ones.
     args = ["--host", "127.0.0.1", *[pg_dsn if a == DOC_DSN else a for a in args[2:]]]
     args = [a if a != "$ADMIN_TOKEN" else "doc-token" for a in args]
-    server = ServeProcess(*args).start()
+    server = PatientServe(*args).start()
     try:
         health = requests.get(server.url("/_mock/health"), timeout=10)
         assert health.json()["store"] == "postgresql"

@@ -13,8 +13,9 @@ import requests
 from click.testing import CliRunner
 
 from mock_server.cli import main
+from tests.multi.cluster import PatientServe
 from tests.support.postgres import PostgresServer, free_port
-from tests.support.serve import ServeProcess, submit, text_request
+from tests.support.serve import submit, text_request
 
 pytestmark = pytest.mark.e2e
 
@@ -48,11 +49,11 @@ def test_a_role_without_rights_exits_2(postgres_server: PostgresServer, pg_dsn: 
 def test_the_store_comes_from_the_environment_or_a_config_file(
         how: str, pg_dsn: str, tmp_path: Path) -> None:
     if how == "env":
-        server = ServeProcess("--workers", "1", env={"FLUX2_MOCK_STORE": pg_dsn})
+        server = PatientServe("--workers", "1", env={"FLUX2_MOCK_STORE": pg_dsn})
     else:
         config = tmp_path / "mock.toml"
         config.write_text(f'store = "{pg_dsn}"\nworkers = 1\n')
-        server = ServeProcess("--config", str(config))
+        server = PatientServe("--config", str(config))
     server.start()
     try:
         health = requests.get(server.url("/_mock/health"), timeout=10).json()
