@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from flask import Flask
@@ -80,7 +81,32 @@ def _register_views(app: Flask, state: MockState) -> None:
     recorder.install(app, state.journal, state.clock)
     guard_control_plane(app)
     app.wsgi_app = instrument(app.wsgi_app, state.metrics)  # type: ignore[method-assign]
+    if state.storage.request_scope is not None:
+        app.wsgi_app = in_request_scope(  # type: ignore[method-assign,assignment]
+            app.wsgi_app, state.storage.request_scope)
     note_route(app)
     for blueprint in (views.bp, paid_http.bp, openapi.bp, control_views.bp, task_views.bp,
                       report_views.bp, dashboard.bp):
         app.register_blueprint(blueprint)
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def in_request_scope(wsgi_app: WsgiApp,
+                     scope: Callable[[], AbstractContextManager[None]]) -> WsgiApp:
+    """Wrap a WSGI app so that each request runs inside the storage's request scope."""
+
+    def scoped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with scope():
+            # The body is read (and closed) inside the scope: nothing may reach the store
+            # after the scope has given its connection back.
+            body = wsgi_app(environ, start_response)
+            try:
+                return list(body)
+            finally:
+                close = getattr(body, "close", None)
+                if close is not None:
+                    close()
+
+    return scoped

@@ -26,7 +26,9 @@ def key_param() -> str | None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    return Response(control().metrics_text(), mimetype="text/plain",
+    """This server's metrics; `?instances=all` adds every server sharing its database."""
+    every = request.args.get("instances") == "all"
+    return Response(control().metrics_text(every_instance=every), mimetype="text/plain",
                     content_type="text/plain; version=0.0.4")
 
 

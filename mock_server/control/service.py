@@ -246,7 +246,8 @@ class ControlService:
         """Return the server's API key whose key id is `wanted_id`, or None."""
         return next((k for k in self.settings.api_keys if key_id(k) == wanted_id), None)
 
-    def metrics_text(self) -> str:
+    def metrics_text(self, *, every_instance: bool = False) -> str:
         tasks = list(iter_tasks(self.store))
-        return exposition(self.metrics.combined(), count_by_state(tasks, self.clock.now_ms()),
+        return exposition(self.metrics.combined(every_instance=every_instance),
+                          count_by_state(tasks, self.clock.now_ms()),
                           self.callback_outcomes(tasks))

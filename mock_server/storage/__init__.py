@@ -6,6 +6,8 @@ protocols of `storage.protocols`; nothing outside this package asks which engine
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from mock_server.domain.clock import OffsetClock
@@ -40,6 +42,9 @@ class Storage:
     # Whether several processes share this state (they do in a file or a database): writes
     # that are not on a request's critical path are then batched off it.
     shared: bool
+    # Entered around each HTTP request when set: a database engine serves a request over
+    # one connection and keeps values that stand still for its length (the clock offset).
+    request_scope: Callable[[], AbstractContextManager[None]] | None = None
 
     def close(self) -> None:
         """Close this thread's connections."""
@@ -47,7 +52,12 @@ class Storage:
 
 
 def open_storage(store: str, *, journal_max_entries: int = 100_000) -> Storage:
-    """Open the stores a `store` setting names: `memory`, or a SQLite file's path."""
+    """Open the stores a `store` setting names: `memory`, a SQLite file's path, or a
+    `postgresql://` URL (docs/deploying.md)."""
+    if store.startswith(("postgresql://", "postgres://")):
+        from mock_server.storage.postgres import open_postgres_storage
+
+        return open_postgres_storage(store, journal_max_entries=journal_max_entries)
     if store == "memory":
         from mock_server.storage.memory import open_memory_storage
 

@@ -153,3 +153,7 @@ class MetricsSink(Protocol):
     def read(self, *, skip: str) -> list[dict[str, Any]]:
         """Return the snapshots of this server's other processes."""
         ...
+
+    def read_others(self) -> list[dict[str, Any]]:
+        """Return the snapshots of every other server on the same store (a shared database)."""
+        ...

@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from mock_server.domain.errors import ApiError, InvalidRequest, envelope
+from mock_server.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,13 @@ def register_error_handlers(app: Flask) -> None:
         # json.loads, copying and validating all recurse: only a hostile body nests this deep.
         return error_response(400, InvalidRequest.message,
                               {"error": "the request body is nested too deeply to process"})
+
+    @app.errorhandler(StorageUnavailable)
+    def _unavailable(exc: StorageUnavailable) -> Response:
+        # The store went away mid-request (a database restarting): try again in a moment.
+        log.warning("%s", exc)
+        return error_response(503, "Service unavailable", {"error": str(exc)},
+                              {"Retry-After": "1"})
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:

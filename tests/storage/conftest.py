@@ -7,30 +7,31 @@ from pathlib import Path
 
 import pytest
 
+from mock_server.storage import Storage
 from tests.support.postgres import PostgresServer, pg_dsn, postgres_server
 
-from .media import Instance, postgres_instance, sqlite_instance
+from .media import postgres_instance, sqlite_instance
 
 __all__ = ["pg_dsn", "postgres_server"]
 
-Opener = Callable[[], Instance]
+Opener = Callable[[], Storage]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def open_instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     """Open server instances on one fresh store of the parametrized medium."""
-    opened: list[Instance] = []
+    opened: list[Storage] = []
     if request.param == "sqlite":
         path = tmp_path / "tasks.sqlite3"
 
-        def opener() -> Instance:
-            opened.append(sqlite_instance(path))
+        def opener() -> Storage:
+            opened.append(sqlite_instance(str(path)))
             return opened[-1]
     else:
         server: PostgresServer = request.getfixturevalue("postgres_server")
         dsn = server.create_database()
 
-        def opener() -> Instance:
+        def opener() -> Storage:
             opened.append(postgres_instance(dsn))
             return opened[-1]
     yield opener
@@ -39,5 +40,5 @@ def open_instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Op
 
 
 @pytest.fixture
-def one(open_instance: Opener) -> Instance:
+def one(open_instance: Opener) -> Storage:
     return open_instance()

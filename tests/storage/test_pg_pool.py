@@ -6,22 +6,23 @@ import os
 
 import pytest
 
-from mock_server.storage.postgres import StoreUnavailable, migrate, open_postgres
+from mock_server.storage.postgres import StoreUnavailable, migrate, open_postgres_storage
 from tests.storage.test_store_contract import builder
 from tests.support.postgres import postgres
 
 
 def test_a_forked_child_opens_its_own_pool_and_leaves_the_parents_alone(pg_dsn: str) -> None:
     migrate(pg_dsn)
-    stores = open_postgres(pg_dsn)
-    parent_pool = stores.db.pool()
+    stores = open_postgres_storage(pg_dsn)
+    parent_pool = stores.tasks.db.pool()
     stores.tasks.create_task(builder())
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: report, then leave at once (no pytest clean-up here)
         code = 1
         try:
-            ok = stores.db.pool() is not parent_pool and stores.tasks.create_task(builder()).seq
+            own_pool = stores.tasks.db.pool() is not parent_pool
+            ok = own_pool and stores.tasks.create_task(builder()).seq
             os.write(write, str(ok).encode())
             code = 0
         finally:
@@ -32,9 +33,9 @@ def test_a_forked_child_opens_its_own_pool_and_leaves_the_parents_alone(pg_dsn: 
     os.close(read)
     assert os.waitstatus_to_exitcode(status) == 0 and answer == "2"
     # The parent's connections still work: the child neither used nor closed them.
-    assert stores.db.pool() is parent_pool
+    assert stores.tasks.db.pool() is parent_pool
     assert [r.seq for r in stores.tasks.list_tasks()] == [1, 2]
-    stores.db.close()
+    stores.tasks.db.close()
 
 
 @pytest.mark.slow
@@ -42,8 +43,8 @@ def test_restarted_database_fails_in_flight_calls_clearly_then_heals() -> None:
     with postgres() as server:
         dsn = server.create_database("lossy")
         migrate(dsn)
-        stores = open_postgres(dsn, pool_size=2)
-        stores.db.timeout_s = 2.0
+        stores = open_postgres_storage(dsn, pool_size=2)
+        stores.tasks.db.timeout_s = 2.0
         first = stores.tasks.create_task(builder())
         server.stop()
         with pytest.raises(StoreUnavailable) as caught:
@@ -54,24 +55,24 @@ def test_restarted_database_fails_in_flight_calls_clearly_then_heals() -> None:
         # Broken connections are checked out and replaced: the first call after works.
         assert stores.tasks.get_task(first.task_id) == first
         assert stores.tasks.create_task(builder()).seq == 2
-        stores.db.close()
+        stores.tasks.db.close()
 
 
 
 def test_a_request_scope_checks_out_one_connection_and_reads_the_clock_once(
         pg_dsn: str) -> None:
     migrate(pg_dsn)
-    mine, other = open_postgres(pg_dsn), open_postgres(pg_dsn)
+    mine, other = open_postgres_storage(pg_dsn), open_postgres_storage(pg_dsn)
     record = mine.tasks.create_task(builder())
-    before = mine.db.pool().get_stats().get("requests_num", 0)
-    with mine.db.request_scope():
+    before = mine.tasks.db.pool().get_stats().get("requests_num", 0)
+    with mine.tasks.db.request_scope():
         first = mine.clock.offset_ms()
         other.clock.advance(60)  # another instance, during this request
         assert mine.tasks.get_task(record.task_id) == record
         assert mine.clock.offset_ms() == first  # the request's time stands still
-        with mine.db.transaction() as conn:
+        with mine.tasks.db.transaction() as conn:
             conn.execute("SELECT 1")
-    assert mine.db.pool().get_stats().get("requests_num", 0) - before == 1
+    assert mine.tasks.db.pool().get_stats().get("requests_num", 0) - before == 1
     assert mine.clock.offset_ms() == first + 60_000  # the next request sees the advance
-    mine.db.close()
-    other.db.close()
+    mine.tasks.db.close()
+    other.tasks.db.close()

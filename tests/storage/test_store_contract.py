@@ -14,9 +14,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.domain.lifecycle import TaskPlan
-from mock_server.paid.limits import window_wait_ms
-from mock_server.storage.memory.outbox import (
+from mock_server.domain.deliveries import (
     ABANDONED,
     DELIVERED,
     DROPPED,
@@ -24,11 +22,12 @@ from mock_server.storage.memory.outbox import (
     Attempt,
     Finished,
 )
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.domain.lifecycle import TaskPlan
+from mock_server.domain.rates import window_wait_ms
+from mock_server.domain.tasks import TaskRecord
+from mock_server.storage import Storage
 
-from .media import Instance
-
-Opener = Callable[[], Instance]
+Opener = Callable[[], Storage]
 T0 = 1_700_000_000_000
 
 
@@ -61,7 +60,7 @@ def test_tasks_get_consecutive_numbers_and_read_back_whole(open_instance: Opener
     assert a.tasks.get_task("nope") is None
 
 
-def test_request_key_order_survives_the_round_trip(one: Instance) -> None:
+def test_request_key_order_survives_the_round_trip(one: Storage) -> None:
     record = one.tasks.create_task(builder())
     assert list(one.tasks.get_task(record.task_id).request["input"]) == \
         ["prompt", "mode", "resolution"]
@@ -76,7 +75,7 @@ def test_replace_plan_is_seen_by_the_other_instance(open_instance: Opener) -> No
     assert b.tasks.get_task(record.task_id).plan == forced
 
 
-def test_list_pages_by_key_and_cursor(one: Instance) -> None:
+def test_list_pages_by_key_and_cursor(one: Storage) -> None:
     for key in ("a", "b", "a", "a", "b"):
         one.tasks.create_task(builder(key=key))
     assert [r.seq for r in one.tasks.list_tasks()] == [1, 2, 3, 4, 5]
@@ -103,7 +102,7 @@ def test_parallel_submits_through_two_instances_get_unique_numbers(open_instance
     seqs: list[int] = []
     lock = threading.Lock()
 
-    def submit(instance: Instance) -> None:
+    def submit(instance: Storage) -> None:
         for _ in range(20):
             seq = instance.tasks.create_task(builder()).seq
             with lock:
@@ -134,7 +133,7 @@ def test_outbox_registers_callback_tasks_once(open_instance: Opener) -> None:
     assert [d.state for d in b.outbox.journal(dropped.task_id)] == [DROPPED]
 
 
-def test_a_delivery_is_due_at_completion_plus_delay(one: Instance) -> None:
+def test_a_delivery_is_due_at_completion_plus_delay(one: Storage) -> None:
     record = one.tasks.create_task(builder(callback=URL, scenario={"callback_delay_ms": 50}))
     one.outbox.register_new()
     due = T0 + 100 + 200 + 50
@@ -145,7 +144,7 @@ def test_a_delivery_is_due_at_completion_plus_delay(one: Instance) -> None:
         [(record.task_id, 1, URL, 0)]
 
 
-def test_stuck_tasks_are_never_due(one: Instance) -> None:
+def test_stuck_tasks_are_never_due(one: Storage) -> None:
     record = one.tasks.create_task(builder(callback=URL, outcome="stuck"))
     one.outbox.register_new()
     assert one.outbox.claim_due(T0 + 10**9, "o1", 1000, 10) == []
@@ -160,7 +159,7 @@ def test_a_lease_gives_each_row_to_one_dispatcher(open_instance: Opener) -> None
     now = T0 + 10_000
     claims: dict[str, list[Any]] = {}
 
-    def claim(name: str, instance: Instance) -> None:
+    def claim(name: str, instance: Storage) -> None:
         got = []
         while batch := instance.outbox.claim_due(now, name, 60_000, 4):
             got += batch
@@ -208,7 +207,7 @@ def test_finish_settles_only_under_the_lease_and_journals_every_attempt(
     assert a.outbox.idle() and b.outbox.idle()
 
 
-def test_release_and_reap_hand_a_row_back(one: Instance) -> None:
+def test_release_and_reap_hand_a_row_back(one: Storage) -> None:
     one.tasks.create_task(builder(callback=URL))
     one.tasks.create_task(builder(callback=URL))
     one.outbox.register_new()
@@ -242,7 +241,7 @@ def test_request_window_is_shared(open_instance: Opener) -> None:
     assert b.usage.take_request_slot("k", T0 + 1000, 2, 1000) is None  # the first left
 
 
-def test_request_window_answers_as_the_pure_rule(one: Instance) -> None:
+def test_request_window_answers_as_the_pure_rule(one: Storage) -> None:
     rng = random.Random(12)
     granted: list[int] = []
     now = T0
@@ -258,7 +257,7 @@ def test_request_window_holds_under_a_parallel_burst(open_instance: Opener) -> N
     instances = [open_instance(), open_instance()]
     granted: list[int] = []
 
-    def burst(instance: Instance) -> None:
+    def burst(instance: Storage) -> None:
         for _ in range(10):
             if instance.usage.take_request_slot("k", T0, 7, 60_000) is None:
                 granted.append(1)
@@ -290,7 +289,7 @@ def test_admission_lets_one_instance_in_at_a_time(open_instance: Opener) -> None
     most = [0]
     lock = threading.Lock()
 
-    def admit(instance: Instance) -> None:
+    def admit(instance: Storage) -> None:
         for _ in range(5):
             with instance.usage.admission():
                 with lock:
@@ -360,7 +359,7 @@ def test_scenario_uses_are_never_handed_out_twice(open_instance: Opener) -> None
     instances[0].runtime.enqueue("slow", 5, None)
     taken: list[str | None] = []
 
-    def take(instance: Instance) -> None:
+    def take(instance: Storage) -> None:
         for _ in range(10):
             taken.append(instance.runtime.take_scenario("k"))
 
@@ -396,7 +395,7 @@ def test_journal_is_read_back_by_key_and_task(open_instance: Opener) -> None:
     assert a.journal.read() == []
 
 
-def test_journal_keeps_the_newest_entries(one: Instance) -> None:
+def test_journal_keeps_the_newest_entries(one: Storage) -> None:
     for start in range(0, 1200, 100):
         one.journal.write([row(i, "k") for i in range(start, start + 100)])
     times = [e.time_ms - T0 for e in one.journal.read()]
@@ -415,3 +414,30 @@ def test_clock_advance_is_seen_by_every_instance(open_instance: Opener) -> None:
     assert a.clock.now_ms() - b.clock.now_ms() < 1000
     with pytest.raises(ValueError, match="only moves forward"):
         a.clock.advance(-1)
+
+
+def test_outbox_reset_forgets_one_keys_deliveries_or_all(open_instance: Opener) -> None:
+    a, b = open_instance(), open_instance()
+    mine = a.tasks.create_task(builder(key="a", callback=URL))
+    theirs = a.tasks.create_task(builder(key="b", callback=URL))
+    a.outbox.register_new()
+    b.outbox.reset(api_key="a")
+    assert a.outbox.journal(mine.task_id) == []
+    assert len(a.outbox.journal(theirs.task_id)) == 1
+    b.outbox.reset()
+    assert a.outbox.journal(theirs.task_id) == [] and a.outbox.idle()
+
+
+def test_clock_reset_returns_every_instance_to_real_time(open_instance: Opener) -> None:
+    a, b = open_instance(), open_instance()
+    a.clock.advance(30)
+    b.clock.reset()
+    assert a.clock.offset_ms() == 0
+
+
+def test_metrics_snapshots_are_read_by_the_other_processes(open_instance: Opener) -> None:
+    a, b = open_instance(), open_instance()
+    a.metrics.write("p1", {"requests": [["/x", "GET", 200, 3]], "latency": {}})
+    b.metrics.write("p2", {"requests": [["/x", "GET", 200, 4]], "latency": {}})
+    assert b.metrics.read(skip="p2") == [{"requests": [["/x", "GET", 200, 3]], "latency": {}}]
+    assert a.metrics.read_others() == []  # one server here: no other server's counts

@@ -14,3 +14,7 @@ class MemoryMetricsSink:
     def read(self, *, skip: str) -> list[dict[str, Any]]:
         """Return the other processes' snapshots: there are none."""
         return []
+
+    def read_others(self) -> list[dict[str, Any]]:
+        """Return other servers' snapshots: a memory store has no other server."""
+        return []

@@ -8,7 +8,7 @@ from .db import PgDatabase
 
 
 class PgOffsetClock:
-    """The wall clock plus an offset that only grows, kept in one row every instance reads.
+    """The wall clock plus an offset, kept in one row every instance reads.
 
     Each request reads it once (then it stands still while the request is answered);
     no copy lives longer: it could lag behind an advance made through another host,
@@ -45,3 +45,11 @@ class PgOffsetClock:
         if cache is not None:
             cache["clock_offset_ms"] = offset
         return time.time_ns() // 1_000_000 + offset
+
+    def reset(self) -> None:
+        """Return the clock to real time for every instance."""
+        with self.db.connection() as conn:
+            conn.execute("UPDATE mock_clock SET offset_ms = 0 WHERE id = 1")
+        cache = self.db.scope_cache()
+        if cache is not None:
+            cache["clock_offset_ms"] = 0

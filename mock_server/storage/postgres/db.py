@@ -22,13 +22,15 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from mock_server.storage import StorageUnavailable
+
 # A sync worker answers one request at a time (1 connection), its callback dispatcher uses
 # 1-2, the journal and metrics flushers 1 each: 6 means no thread ever waits for another.
 DEFAULT_POOL_SIZE = 6
 CONNECT_TIMEOUT_S = 5
 
 
-class StoreUnavailable(Exception):
+class StoreUnavailable(StorageUnavailable):
     """The database cannot be reached (or was lost mid-request); answered as a 503 envelope."""
 
 

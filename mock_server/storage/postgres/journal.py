@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from mock_server.journal.buffer import JournalEntry, Row, entry_from_row
+from mock_server.domain.journal_entries import JournalEntry, Row, entry_from_row
 
 from .db import PgDatabase
 

@@ -16,6 +16,8 @@ from typing import Any
 
 import psycopg
 
+from mock_server.storage import StorageUnavailable
+
 from .db import CONNECT_TIMEOUT_S, redact
 
 # Any constant shared by every instance; "flux2mig" in ASCII.
@@ -46,7 +48,7 @@ def migrations() -> list[Migration]:
     return found
 
 
-class StoreError(Exception):
+class StoreError(StorageUnavailable):
     """The store cannot be used: unreachable, too old, too new, or lacking rights."""
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from mock_server.storage.memory.outbox import (
+from mock_server.domain.deliveries import (
     WAITING,
     Attempt,
     Delivery,
@@ -20,15 +20,16 @@ from mock_server.storage.memory.outbox import (
     attach_attempts,
     first_rows,
 )
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.domain.tasks import TaskRecord
+from mock_server.storage.sqlite import lifecycle
 
 from .db import PgDatabase
 
-# A row's due time: its retry time, else its task's completeTime (current plan) + delay.
-_DUE = "COALESCE(o.next_ms, t.create_ms + t.pending_ms + t.processing_ms + o.delay_ms)"
+# A row's due time: its retry time, else its task's completeTime (current plan) + delay;
+# NULL (never due) for a task that never finishes. The lifecycle's one SQL statement of it.
+_DUE = f"COALESCE(o.next_ms, {lifecycle.complete_ms('t.')} + o.delay_ms)"
 _FROM = "callback_outbox o JOIN tasks t ON t.task_id = o.task_id"
-_CLAIMABLE = ("o.state = 'waiting' AND (o.next_ms IS NOT NULL OR t.outcome <> 'stuck') "
-              "AND (o.lease_until IS NULL OR o.lease_until <= %(now)s) "
+_CLAIMABLE = ("o.state = 'waiting' AND (o.lease_until IS NULL OR o.lease_until <= %(now)s) "
               f"AND {_DUE} <= %(now)s")
 
 
@@ -148,13 +149,23 @@ class PgOutbox:
                  due_ms))
         return number
 
+    def reset(self, *, api_key: str | None = None) -> None:
+        with self.db.transaction() as conn:
+            if api_key is None:
+                conn.execute("DELETE FROM callback_outbox")
+                conn.execute("DELETE FROM callback_attempts")
+                return
+            of_key = "SELECT task_id FROM tasks WHERE api_key = %s"
+            conn.execute(f"DELETE FROM callback_outbox WHERE task_id IN ({of_key})", (api_key,))
+            conn.execute(f"DELETE FROM callback_attempts WHERE task_id IN ({of_key})",
+                         (api_key,))
+
     def journal(self, task_id: str) -> list[Delivery]:
         with self.db.connection() as conn:
             deliveries = [
                 Delivery(int(d), reason, url, state, None if due is None else int(due))
                 for d, reason, url, state, due in conn.execute(
-                    "SELECT o.delivery, o.reason, o.url, o.state, CASE WHEN o.next_ms IS NULL "
-                    f"AND t.outcome = 'stuck' THEN NULL ELSE {_DUE} END "
+                    f"SELECT o.delivery, o.reason, o.url, o.state, {_DUE} "
                     f"FROM {_FROM} WHERE o.task_id = %s ORDER BY o.delivery", (task_id,))]
             attempts = [
                 Attempt(int(d), int(n), int(at), url, status, error, int(latency),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from mock_server.storage.sqlite import lifecycle
+
 from .db import PgDatabase
 
 ADMISSION_LOCK = 0x666C757832616D74  # "flux2amt": one constant for every instance
@@ -42,14 +44,12 @@ class PgUsage:
             return None
 
     def active_completions(self, api_key: str, now_ms: int) -> list[int | None]:
-        # A task is active until create + pending + processing (lifecycle.state_at); a
-        # stuck one for good.
+        # The lifecycle's SQL fragments: the same as SQLite's, held equal to state_at.
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT CASE WHEN outcome = 'stuck' THEN NULL "
-                "ELSE create_ms + pending_ms + processing_ms END FROM tasks "
-                "WHERE api_key = %s AND (outcome = 'stuck' "
-                "OR create_ms + pending_ms + processing_ms > %s)", (api_key, now_ms)).fetchall()
+                f"SELECT {lifecycle.complete_ms()} FROM tasks "
+                f"WHERE api_key = %s AND {lifecycle.active(now='%s')}",
+                (api_key, now_ms)).fetchall()
         return [None if row[0] is None else int(row[0]) for row in rows]
 
     def next_request_number(self, api_key: str) -> int:

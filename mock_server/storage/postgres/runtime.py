@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mock_server.storage.memory.runtime import QueuedScenario
+from mock_server.domain.runtime import QueuedScenario
 
 from .db import PgDatabase
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_server.domain.lifecycle import TaskPlan
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.domain.tasks import TaskRecord
 
 from .db import PgDatabase
 

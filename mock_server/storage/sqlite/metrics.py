@@ -32,3 +32,7 @@ class SQLiteMetricsSink:
         rows = conn.execute("SELECT data FROM mock_metrics WHERE run = ? AND process != ?",
                             (os.getppid(), skip))
         return [json.loads(row[0]) for row in rows]
+
+    def read_others(self) -> list[dict[str, Any]]:
+        """Return other servers' snapshots: a SQLite file serves one server."""
+        return []

@@ -92,7 +92,7 @@ CREATE TABLE journal (
 CREATE INDEX journal_by_key ON journal (key_id, seq);
 CREATE INDEX journal_by_task ON journal (task_id);
 
--- The virtual clock's offset from the wall clock: it only grows.
+-- The virtual clock's offset from the wall clock (0: real time).
 CREATE TABLE mock_clock (id INTEGER PRIMARY KEY CHECK (id = 1), offset_ms BIGINT NOT NULL);
 INSERT INTO mock_clock (id, offset_ms) VALUES (1, 0);
 
