@@ -172,3 +172,4 @@ def test_clock_and_reset_through_one_instance_are_seen_by_the_other(pg_dsn: str)
         assert status(b.base_url, task_id).json()["data"]["state"] == "success"
         assert requests.post(f"{b.base_url}/_mock/reset", timeout=10).status_code == 200
         assert status(a.base_url, task_id).status_code == 404
+        assert requests.get(f"{a.base_url}/_mock/clock", timeout=10).json()["offsetMs"] == 0
