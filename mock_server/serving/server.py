@@ -15,8 +15,6 @@ from gunicorn.arbiter import Arbiter
 
 from mock_server import __version__
 from mock_server.settings import Settings
-from mock_server.storage.postgres.db import is_postgres_dsn, redact
-from mock_server.storage.postgres.migrate import StoreError, migrate
 from mock_server.storage.sqlite.tasks import SQLiteStore
 
 
@@ -90,8 +88,11 @@ def serve(settings: Settings) -> None:
         scratch = tempfile.mkdtemp(prefix="flux2-mock-")
         settings = replace(settings, store=f"{scratch}/tasks.sqlite3")
         label = f"memory (throwaway file {settings.store_path})"
-    if is_postgres_dsn(settings.store_path):
+    if settings.store_path.startswith(("postgresql://", "postgres://")):
         # Migrate once, before workers fork; the master keeps no connection across the fork.
+        # (Imported here: a SQLite server never loads the PostgreSQL driver.)
+        from mock_server.storage.postgres import StoreError, migrate, redact
+
         try:
             migrate(settings.store_path)
         except StoreError as exc:
