@@ -8,6 +8,7 @@ from mock_server.control.tasks import forced_plan
 from mock_server.domain.errors import Conflict
 from mock_server.domain.lifecycle import TaskPlan, state_at
 from tests.support.mock_client import START_MS, MockClient
+from tests.support.spec import STATES
 
 PLAN = TaskPlan(START_MS, 1000, 2000, "success")
 
@@ -19,7 +20,7 @@ def test_forcing_an_end_ends_the_task_now_and_moves_only_forward(now: int, outco
     plan = forced_plan(PLAN, now, outcome, "NSFW" if outcome == "failed" else None, "legacy")
     assert plan.complete_ms == now and plan.create_ms == PLAN.create_ms
     assert state_at(plan, now) == outcome
-    order = ["pending", "processing", "success", "failed"]
+    order = STATES
     # Every instant before `now` shows a state no later than the one shown before forcing.
     for earlier in range(START_MS, now, 250):
         assert order.index(state_at(plan, earlier)) <= order.index(before)

@@ -6,6 +6,7 @@ import re
 
 from mock_server.control.metrics import BUCKETS_S, RequestMetrics, exposition
 from tests.support.mock_client import MockClient
+from tests.support.spec import STATES
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
@@ -54,12 +55,10 @@ def test_metrics_count_tasks_by_state_now(mock: MockClient) -> None:
     mock.task(scenario="stuck")
     mock.task(scenario="fail; pending=0; processing=0")
     found = samples(mock.get("/_mock/metrics").get_data(as_text=True))
-    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in
-            ("pending", "processing", "success", "failed")] == [2, 0, 0, 1]
+    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in STATES] == [2, 0, 0, 1]
     mock.clock.advance(5)
     found = samples(mock.get("/_mock/metrics").get_data(as_text=True))
-    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in
-            ("pending", "processing", "success", "failed")] == [0, 1, 1, 1]
+    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in STATES] == [0, 1, 1, 1]
 
 
 def test_histogram_buckets_are_cumulative_and_end_at_the_count() -> None:

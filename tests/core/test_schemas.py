@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from flux2_spec.validation import schema_set
 from tests.support.examples import scaled
 from tests.support.mock_client import SUBMIT, MockClient, auth, body
+from tests.support.spec import STATES
 
 from .strategies import json_values, request_like
 
@@ -84,7 +85,7 @@ def test_mock_output_validates_in_every_state(mock: MockClient) -> None:
             check_status(answer, state)
             seen[state] = answer
         mock.clock.advance(1)
-    assert set(seen) == {"pending", "processing", "success", "failed"}
+    assert set(seen) == set(STATES)
 
 
 def error_answers(mock: MockClient) -> list[Any]:

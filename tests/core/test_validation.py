@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
-from flux2_spec.validation import schema_set
+from flux2_spec.validation import input_defaults, schema_set
 from tests.support.mock_client import MakeMock, MockClient, body
+from tests.support.spec import MODES, RATIOS, RESOLUTIONS, TEXT_MODES
 
 URL = "https://example.com/input.jpg"
-MODES = ["pro-text-to-image", "pro-image-to-image", "flex-text-to-image", "flex-image-to-image"]
-RATIOS = ["1:1", "9:16", "16:9", "4:3", "3:4", "3:2", "2:3", "auto"]
 
 
 def rejected(mock: MockClient, payload: Any, **kwargs: Any) -> str:
@@ -79,7 +78,7 @@ def test_eight_image_urls_accepted_nine_rejected(mock: MockClient) -> None:
     assert "at most 8" in rejected(mock, body(mode="flex-image-to-image", image_urls=[URL] * 9))
 
 
-@pytest.mark.parametrize("mode", ["pro-image-to-image", "flex-image-to-image"])
+@pytest.mark.parametrize("mode", [m for m in MODES if m not in TEXT_MODES])
 def test_image_to_image_modes_need_1_to_8_image_urls(mock: MockClient, mode: str) -> None:
     assert rejected(mock, body(mode=mode)) == \
         "Missing required field: input.image_urls (is required in image-to-image modes)"
@@ -88,7 +87,7 @@ def test_image_to_image_modes_need_1_to_8_image_urls(mock: MockClient, mode: str
     accepted(mock, body(mode=mode, image_urls=[URL]))
 
 
-@pytest.mark.parametrize("mode", ["pro-text-to-image", "flex-text-to-image"])
+@pytest.mark.parametrize("mode", TEXT_MODES)
 def test_text_to_image_modes_need_no_image_urls(mock: MockClient, mode: str) -> None:
     accepted(mock, body(mode=mode))
     accepted(mock, body(mode=mode, image_urls=[]))
@@ -122,7 +121,7 @@ def test_callback_urls_on_loopback_are_accepted(mock: MockClient, url: str) -> N
 @pytest.mark.parametrize(("field", "value"), [
     *[("mode", m) for m in MODES],
     *[("aspect_ratio", r) for r in RATIOS],
-    *[("resolution", r) for r in ["1K", "2K"]],
+    *[("resolution", r) for r in RESOLUTIONS],
 ])
 def test_every_enum_member_is_accepted(mock: MockClient, field: str, value: str) -> None:
     extra = {"image_urls": [URL]} if field == "mode" and "image-to" in value else {}
@@ -153,8 +152,7 @@ def test_request_type_near_misses_are_rejected(mock: MockClient, value: Any) -> 
 def test_documented_defaults_apply_when_fields_are_left_out(mock: MockClient) -> None:
     task_id = mock.task({"request_type": "async", "input": {"prompt": "just a prompt"}})
     record = mock.app.extensions["flux2_mock"].store.get_task(task_id)
-    assert record.request["input"] == {"prompt": "just a prompt", "mode": "pro-text-to-image",
-                                       "aspect_ratio": "1:1", "resolution": "1K"}
+    assert record.request["input"] == {"prompt": "just a prompt", **input_defaults()}
     assert (record.width, record.height) == (1024, 1024)
 
 
