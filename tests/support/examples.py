@@ -10,4 +10,4 @@ CI_EXAMPLES = 100
 
 def scaled(ci_examples: int) -> int:
     """Return `ci_examples` scaled by the loaded profile (`dev`: a quarter, `ci`: all of it)."""
-    return max(10, ci_examples * settings.default.max_examples // CI_EXAMPLES)
+    return max(10, ci_examples * settings().max_examples // CI_EXAMPLES)
