@@ -13,6 +13,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ["tests.support.fixtures"]
+
 os.environ["FLUX2_MOCK_CALLBACK_ALLOWED_HOSTS"] = "loopback"
 
 settings.register_profile("dev", max_examples=25, deadline=None)

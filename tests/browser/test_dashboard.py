@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.control.live import live_server
-from tests.control.receiver import receiver
-from tests.support.serve import status, submit, text_request
+from tests.support.receiver import receiving
+from tests.support.serve import serving, status, submit, text_request
 
 pytestmark = pytest.mark.e2e
 WAIT_S = 30
@@ -35,7 +34,7 @@ def test_dashboard_follows_tasks_and_fails_a_running_one(browser: Any, artifacts
         rows = browser.find_elements(By.CSS_SELECTOR, f'tr[data-task-id="{task_id}"]')
         return rows[0].get_attribute("data-state") if rows else None
 
-    with live_server("--workers", "2", "--pending-ms", "400", "--processing-ms", "1200",
+    with serving("--workers", "2", "--pending-ms", "400", "--processing-ms", "1200",
                      store=tmp_path / "tasks.sqlite3") as server:
         browser.get(server.url("/_mock/ui"))
         wait(lambda d: "profile custom" in d.find_element(By.ID, "health").text,
@@ -69,7 +68,7 @@ def test_dashboard_follows_tasks_and_fails_a_running_one(browser: Any, artifacts
         assert "failed:" in browser.find_element(By.ID, "timeline").text
 
         # A callback-mode task's delivery and its attempt show up.
-        with receiver() as hook:
+        with receiving() as hook:
             hooked = submit(server.base_url, {"request_type": "callback",
                                               "callback_url": hook.url,
                                               "input": {"prompt": "A kite over dunes"}})
@@ -102,7 +101,7 @@ def test_dashboard_asks_for_the_admin_token_when_the_server_has_one(
 
     token = "dashboard-admin-token"
     # With error_status=200 the refusal is HTTP 200 with code 401 in the envelope.
-    with live_server("--admin-token", token, "--workers", "1", store=tmp_path / "tasks.sqlite3",
+    with serving("--admin-token", token, "--workers", "1", store=tmp_path / "tasks.sqlite3",
                      env={"FLUX2_MOCK_ERROR_STATUS": error_status}) as server:
         task_id = new_task(server.base_url)
         browser.get(server.url("/_mock/ui"))

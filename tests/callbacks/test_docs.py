@@ -13,9 +13,10 @@ import pytest
 from flux2_spec.validation import schema_set
 from mock_server.domain.scenarios import TOKENS
 from mock_server.settings import Settings
+from tests.support.receiver import Receiver
+from tests.support.serve import serving
 
-from .receiver import Receiver
-from .test_serve import journal, serving
+from .test_serve import journal
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "callbacks.md").read_text("utf-8")

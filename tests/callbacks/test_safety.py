@@ -11,9 +11,8 @@ import pytest
 from mock_server.callbacks.sender import HostNotAllowed, HostPolicy, Sender, private_reason
 from mock_server.config import load_settings
 from mock_server.settings import SettingsError
-
-from .conftest import CallbackMock, MakeMock
-from .receiver import Receiver, receiving
+from tests.support.mock_client import MakeMock, MockClient, callback_body
+from tests.support.receiver import Receiver, receiving
 
 # Documentation-only addresses and reserved names: URLs that must be REJECTED, never contacted.
 FORBIDDEN = ["http://192.0.2.1/callback", "http://callback.example.invalid/callback",
@@ -46,11 +45,11 @@ def no_outside_connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 @pytest.mark.parametrize("url", FORBIDDEN)
 def test_a_host_outside_the_allowlist_is_journaled_and_never_contacted(
-        mock: CallbackMock, no_outside_connections: list[Any], url: str) -> None:
-    task_id = mock.task(url)
+        mock: MockClient, no_outside_connections: list[Any], url: str) -> None:
+    task_id = mock.task(callback_body(url))
     assert mock.advance_and_deliver(1) == 1
     assert mock.advance_and_deliver(3600) == 0  # it would never be allowed: no retries
-    delivery = mock.journal(task_id)["deliveries"][0]
+    delivery = mock.callbacks(task_id)["deliveries"][0]
     (attempt,) = delivery["attempts"]
     assert attempt["error"].startswith("host not allowed")
     assert "callback_allowed_hosts (loopback)" in attempt["error"]
@@ -58,9 +57,9 @@ def test_a_host_outside_the_allowlist_is_journaled_and_never_contacted(
     assert no_outside_connections == []
 
 
-def test_localhost_resolves_into_the_loopback_allowlist(mock: CallbackMock,
+def test_localhost_resolves_into_the_loopback_allowlist(mock: MockClient,
                                                         receiver: Receiver) -> None:
-    mock.task(receiver.url.replace("127.0.0.1", "localhost"))
+    mock.task(callback_body(receiver.url.replace("127.0.0.1", "localhost")))
     assert mock.advance_and_deliver(1) == 1
     assert len(receiver.wait_for(1)) == 1
 
@@ -101,21 +100,21 @@ def test_only_http_urls_are_ever_posted() -> None:
         ("not an absolute http(s) URL", False, True)
 
 
-def test_redirects_are_not_followed(mock: CallbackMock) -> None:
+def test_redirects_are_not_followed(mock: MockClient) -> None:
     with receiving([302]) as receiver:
-        task_id = mock.task(receiver.url)
+        task_id = mock.task(callback_body(receiver.url))
         mock.advance_and_deliver(1)
-        (attempt,) = mock.journal(task_id)["deliveries"][0]["attempts"]
+        (attempt,) = mock.callbacks(task_id)["deliveries"][0]["attempts"]
         assert attempt["status"] == 302
         assert len(receiver.received) == 1
-        assert mock.journal(task_id)["deliveries"][0]["state"] == "waiting"  # a retry is due
+        assert mock.callbacks(task_id)["deliveries"][0]["state"] == "waiting"  # a retry is due
 
 
-def test_proxies_from_the_environment_are_ignored(mock: CallbackMock, receiver: Receiver,
+def test_proxies_from_the_environment_are_ignored(mock: MockClient, receiver: Receiver,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
     monkeypatch.setenv("http_proxy", "http://127.0.0.1:9")
-    mock.task(receiver.url)
+    mock.task(callback_body(receiver.url))
     assert mock.advance_and_deliver(1) == 1
     assert len(receiver.wait_for(1)) == 1
 
@@ -130,7 +129,7 @@ PRIVATE = ["http://127.0.0.1:8080/cb", "http://localhost/cb", "http://10.0.0.7/c
 def test_reject_private_refuses_local_callback_urls_at_submit(make_mock: MakeMock,
                                                               url: str) -> None:
     mock = make_mock(callback_reject_private=True)
-    response = mock.submit(url)
+    response = mock.submit(callback_body(url))
     assert response.status_code == 400
     body = response.get_json()
     assert body["data"]["error"].startswith("callback_url must be publicly reachable: host ")
@@ -141,10 +140,10 @@ def test_reject_private_refuses_local_callback_urls_at_submit(make_mock: MakeMoc
 def test_reject_private_accepts_a_public_looking_url_without_resolving_it(
         make_mock: MakeMock, no_outside_connections: list[Any]) -> None:
     mock = make_mock(callback_reject_private=True)
-    assert mock.submit("https://hooks.example.com/flux").status_code == 200
+    assert mock.submit(callback_body("https://hooks.example.com/flux")).status_code == 200
     assert private_reason("https://203.0.113.9.nip.io/cb") is None
     assert no_outside_connections == []
 
 
-def test_private_urls_are_accepted_by_default(mock: CallbackMock) -> None:
-    assert mock.submit("http://10.0.0.7/cb").status_code == 200
+def test_private_urls_are_accepted_by_default(mock: MockClient) -> None:
+    assert mock.submit(callback_body("http://10.0.0.7/cb")).status_code == 200

@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.support.serve import ServeProcess, submit, wait_terminal
-
-from .conftest import callback_body
-from .receiver import HANG, Receiver, receiving
+from tests.support.mock_client import callback_body
+from tests.support.receiver import HANG, Receiver, receiving
+from tests.support.serve import ServeProcess, serving, submit, wait_terminal
 
 pytestmark = pytest.mark.e2e
 FAST_RETRIES = {"FLUX2_MOCK_CALLBACK_RETRY_S": "0.2,0.2,0.2", "FLUX2_MOCK_CALLBACK_TIMEOUT_S": "2"}
-
-
-@contextmanager
-def serving(*args: str, store: Path, env: dict[str, str] | None = None) -> Iterator[ServeProcess]:
-    """Run `flux2-mock serve` for the block; SIGKILL it after and close its output pipe."""
-    server = ServeProcess(*args, store=store, env=env)
-    try:
-        yield server.start()
-    finally:
-        killed(server)
-
-
-def killed(server: ServeProcess) -> None:
-    server.kill()
-    if server.proc is not None and server.proc.stdout is not None:
-        server.proc.stdout.close()  # else a ResourceWarning when the Popen is collected
 
 
 def journal(base_url: str, task_id: str, *, settled: bool = True) -> dict[str, Any]:
@@ -89,7 +70,7 @@ def test_callbacks_that_fall_due_while_the_server_is_down_go_out_after_restart(
         ids = submit_many(down.base_url, receiver.url, 15)
         ids += submit_many(down.base_url, receiver.url, 1, scenario="callback-duplicate")
     finally:
-        killed(down)
+        down.kill()
     assert receiver.received == []
     with serving("--profile", "instant", store=store, env=FAST_RETRIES) as server:
         receiver.wait_for(len(ids) + 1)
@@ -108,7 +89,7 @@ def test_a_callback_in_flight_at_sigkill_is_delivered_after_restart(tmp_path: Pa
             (task_id,) = submit_many(first.base_url, receiver.url, 1)
             receiver.wait_for(1)  # the attempt is in flight: the receiver holds it
         finally:
-            killed(first)
+            first.kill()
         with serving("--profile", "instant", store=store) as server:
             # The dead process's lease is taken over at once, not after its 125 s expiry.
             second = receiver.wait_for(2)[1]

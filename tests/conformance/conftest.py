@@ -1,16 +1,13 @@
-"""Set-up for the conformance tests: the examples folder on the path, and mocks to misuse."""
+"""Set-up for the conformance tests: the examples folder on the path, and a naive client."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-
-from mock_server.testing.fixture import InProcessMock
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -59,21 +56,3 @@ def finding(report: dict[str, Any], rule: str) -> dict[str, Any]:
     found = [f for f in report["findings"] if f["rule"] == rule]
     assert found, f"{rule} not flagged; findings: {sorted(rule_ids(report))}"
     return found[0]
-
-
-MakeMock = Callable[..., InProcessMock]
-
-
-@pytest.fixture
-def make_mock() -> Iterator[MakeMock]:
-    """Start in-process mocks with settings of a test's own; stopped after the test."""
-    started: list[InProcessMock] = []
-
-    def make(**settings: Any) -> InProcessMock:
-        mock = InProcessMock.start(settings)
-        started.append(mock)
-        return mock
-
-    yield make
-    for mock in started:
-        mock.close()

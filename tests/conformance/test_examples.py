@@ -78,9 +78,9 @@ def test_callback_client_ignores_duplicate_deliveries(flux2_mock: Any) -> None:
     flux2_mock.assert_conformant()
 
 
-def test_the_same_loopback_receiver_is_flagged_without_the_exemption(make_mock: Any) -> None:
+def test_the_same_loopback_receiver_is_flagged_without_the_exemption(make_served_mock: Any) -> None:
     # flux2-mock serve's default: a loopback callback_url is one the real API cannot reach.
-    mock = make_mock(conformance_callback_exempt_hosts=())
+    mock = make_served_mock(conformance_callback_exempt_hosts=())
     with CallbackReceiver() as receiver:
         client_of(mock).generate_with_callback("a harbour at night", receiver)
     report = mock.conformance()

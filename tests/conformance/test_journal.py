@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from mock_server.domain.clock import VirtualClock
 from mock_server.domain.journal_entries import JournalEntry, entry_row
 from mock_server.domain.keys import key_id, mask_headers, mask_key
 from mock_server.journal.buffer import Journal
 from mock_server.storage.memory.journal import MemorySink
 from mock_server.storage.sqlite.journal import SQLiteSink
 from mock_server.storage.sqlite.tasks import SQLiteStore
-from tests.support.apps import make_app
+from tests.support.mock_client import MakeMock
 
 KEY = "flux2-mock-key"
 SECRET = "sk-live-0123456789abcdef"
@@ -43,9 +42,8 @@ def journaled(app: Any) -> list[JournalEntry]:
 
 
 @pytest.fixture
-def app() -> Any:
-    return make_app({"store": "memory", "profile": "instant", "seed": 1},
-                      clock=VirtualClock(1_700_000_000_000))
+def app(make_mock: MakeMock) -> Any:
+    return make_mock(seed=1, start_ms=1_700_000_000_000).app
 
 
 def test_each_request_is_journaled_with_what_the_mock_answered(app: Any) -> None:
@@ -83,8 +81,8 @@ def test_no_key_appears_in_full_anywhere_in_the_journal(app: Any) -> None:
     assert journaled(app)[1].headers["Authorization"] == "sk-l…cdef"
 
 
-def test_with_error_status_200_the_envelope_code_is_journaled(app: Any) -> None:
-    quiet = make_app({"store": "memory", "profile": "instant", "error_status": "200"})
+def test_with_error_status_200_the_envelope_code_is_journaled(make_mock: MakeMock) -> None:
+    quiet = make_mock(error_status="200").app
     response = quiet.test_client().get("/api/v1/statusTask/flux-2?taskId=t",
                                        headers={"Authorization": f"Bearer {KEY}"})
     assert response.status_code == 200

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 
 from mock_server.conformance.checks import is_exempt, unreachable_reason
+from tests.support.fixtures import MakeServedMock
+from tests.support.receiver import Receiver, receiving
 
-from .conftest import STATUS, SUBMIT, MakeMock, Raw, finding, rule_ids
+from .conftest import STATUS, SUBMIT, Raw, finding, rule_ids
 
 
 def test_request_without_auth_is_flagged_with_the_masked_key(flux2_mock: Any) -> None:
@@ -93,8 +92,8 @@ def test_polling_a_task_id_never_issued_is_flagged(flux2_mock: Any, raw: Raw) ->
     assert "task_0123456789abcdef" in found["evidence"][0]["what"]
 
 
-def test_more_requests_per_minute_than_the_setting_allows(make_mock: MakeMock) -> None:
-    mock = make_mock(conformance_requests_per_minute=5)
+def test_more_requests_per_minute_than_the_setting_allows(make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(conformance_requests_per_minute=5)
     raw = Raw(mock)
     for _ in range(7):
         raw.poll("task_0000000000000000")
@@ -104,8 +103,8 @@ def test_more_requests_per_minute_than_the_setting_allows(make_mock: MakeMock) -
     assert found["evidence"][0]["what"] == "request 6 within 60 s (limit 5/min)"
 
 
-def test_more_tasks_in_flight_than_the_setting_allows(make_mock: MakeMock) -> None:
-    mock = make_mock(conformance_max_in_flight=2)
+def test_more_tasks_in_flight_than_the_setting_allows(make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(conformance_max_in_flight=2)
     raw = Raw(mock)
     ids = [raw.submit() for _ in range(3)]
     found = finding(mock.conformance(), "too-many-in-flight")
@@ -132,45 +131,15 @@ def test_plain_http_callback_url_is_a_warning(flux2_mock: Any, raw: Raw) -> None
     assert "s3cret" not in str(report)  # query strings are where secrets ride
 
 
-class _Receiver:
-    """A callback receiver on loopback that answers with `status` after `delay` seconds."""
-
-    def __init__(self, status: int, delay: float = 0.0) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                time.sleep(outer.delay)
-                self.send_response(outer.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.status, self.delay = status, delay
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cb"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
 @pytest.fixture
-def failing_receiver() -> Iterator[_Receiver]:
-    receiver = _Receiver(500)
-    yield receiver
-    receiver.close()
+def failing_receiver() -> Iterator[Receiver]:
+    with receiving(then=500) as receiver:
+        yield receiver
 
 
-def test_receiver_answering_500_is_flagged(make_mock: MakeMock,
-                                           failing_receiver: _Receiver) -> None:
-    mock = make_mock()  # its own mock: the retries it schedules stay out of other tests
+def test_receiver_answering_500_is_flagged(make_served_mock: MakeServedMock,
+                                           failing_receiver: Receiver) -> None:
+    mock = make_served_mock()  # its own mock: the retries it schedules stay out of other tests
     task_id = Raw(mock).submit(callback_url=failing_receiver.url)
     mock.advance(40)
     attempts = mock.callbacks()
@@ -180,16 +149,13 @@ def test_receiver_answering_500_is_flagged(make_mock: MakeMock,
     assert found["evidence"][0]["taskId"] == task_id
 
 
-def test_receiver_slower_than_the_timeout_is_flagged(make_mock: MakeMock) -> None:
-    mock = make_mock(conformance_callback_timeout_s=0.05)
-    receiver = _Receiver(200, delay=0.3)
-    try:
+def test_receiver_slower_than_the_timeout_is_flagged(make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(conformance_callback_timeout_s=0.05)
+    with receiving(delay=0.3) as receiver:
         Raw(mock).submit(callback_url=receiver.url)
         mock.advance(40)
         found = finding(mock.conformance(), "callback-receiver-failed")
         assert found["evidence"][0]["what"].startswith("receiver took ")
-    finally:
-        receiver.close()
 
 
 def test_result_never_downloaded_before_expiry_is_flagged(flux2_mock: Any, raw: Raw) -> None:
@@ -211,8 +177,8 @@ def test_downloading_after_expiry_does_not_count(flux2_mock: Any, raw: Raw) -> N
     assert "result-never-downloaded" in rule_ids(flux2_mock.conformance())
 
 
-def test_thresholds_scale_with_the_profile(make_mock: MakeMock) -> None:
-    mock = make_mock(profile="fast")  # 100x faster than the real API
+def test_thresholds_scale_with_the_profile(make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(profile="fast")  # 100x faster than the real API
     raw = Raw(mock)
     patient, hasty = raw.submit(), raw.submit()
     mock.advance(0.15)  # 15 s at this scale
@@ -229,8 +195,8 @@ def test_thresholds_scale_with_the_profile(make_mock: MakeMock) -> None:
     assert tasks == {"poll-too-frequent": {hasty}}
 
 
-def test_an_explicit_time_scale_overrides_the_profile(make_mock: MakeMock) -> None:
-    mock = make_mock(profile="fast", conformance_time_scale=1.0)
+def test_an_explicit_time_scale_overrides_the_profile(make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(profile="fast", conformance_time_scale=1.0)
     raw = Raw(mock)
     task_id = raw.submit()
     mock.advance(1)
@@ -238,8 +204,9 @@ def test_an_explicit_time_scale_overrides_the_profile(make_mock: MakeMock) -> No
     assert "first-poll-too-early" in rule_ids(mock.conformance())
 
 
-def test_timed_rules_are_skipped_when_the_profile_has_no_time(make_mock: MakeMock) -> None:
-    mock = make_mock(profile="instant")
+def test_timed_rules_are_skipped_when_the_profile_has_no_time(
+        make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(profile="instant")
     raw = Raw(mock)
     task_id = raw.submit()
     raw.poll(task_id)
@@ -249,8 +216,8 @@ def test_timed_rules_are_skipped_when_the_profile_has_no_time(make_mock: MakeMoc
     assert report["findings"] == []
 
 
-def test_a_key_filter_reports_only_that_key(make_mock: MakeMock) -> None:
-    mock = make_mock(api_keys=("team-key-1", "team-key-2"))
+def test_a_key_filter_reports_only_that_key(make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(api_keys=("team-key-1", "team-key-2"))
     raw = Raw(mock)
     raw.poll("task_nope")  # as team-key-1, the fixture's key
     report = requests.get(mock.url("/_mock/conformance"), timeout=5,
@@ -281,8 +248,9 @@ def test_exempt_hosts_match_loopback_names_ips_and_networks() -> None:
     assert not is_exempt("10.9.8.7", ["loopback"])
 
 
-def test_429s_of_a_plan_are_flagged_under_the_limit_they_hit(make_mock: MakeMock) -> None:
-    mock = make_mock(key_plans=("flux2-mock-key=free",))  # 10 requests/min, 3 tasks at once
+def test_429s_of_a_plan_are_flagged_under_the_limit_they_hit(
+        make_served_mock: MakeServedMock) -> None:
+    mock = make_served_mock(key_plans=("flux2-mock-key=free",))  # 10 requests/min, 3 tasks at once
     raw = Raw(mock)
     for _ in range(3):
         raw.submit()

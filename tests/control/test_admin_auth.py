@@ -10,9 +10,8 @@ import pytest
 import requests
 
 from mock_server.settings import Settings, SettingsError, is_loopback
-
-from .conftest import KEY, MakeControl
-from .live import live_server
+from tests.support.mock_client import KEY, MakeMock
+from tests.support.serve import serving
 
 TOKEN = "admin-s3cret-token"
 PROTECTED = ["/_mock/tasks", "/_mock/clock", "/_mock/settings", "/_mock/scenario-queue",
@@ -45,32 +44,32 @@ def test_the_admin_token_cannot_be_an_api_key() -> None:
 
 
 def test_with_a_token_every_control_path_but_health_and_ui_needs_it(
-        make_control: MakeControl) -> None:
-    control = make_control(admin_token=TOKEN)
+        make_mock: MakeMock) -> None:
+    mock = make_mock(admin_token=TOKEN)
     for path in PROTECTED:
-        refused = control.get(path)
+        refused = mock.get(path)
         assert refused.status_code == 401, path
         assert refused.get_json()["message"] == "Admin token required"
         assert refused.headers["WWW-Authenticate"].startswith("Bearer")
-        assert control.get(path, headers=bearer("wrong")).status_code == 401, path
-        assert control.get(path, headers=bearer(KEY)).status_code == 401, path  # an API key
-    assert control.post("/_mock/reset", headers=bearer(KEY)).status_code == 401
+        assert mock.get(path, headers=bearer("wrong")).status_code == 401, path
+        assert mock.get(path, headers=bearer(KEY)).status_code == 401, path  # an API key
+    assert mock.post("/_mock/reset", headers=bearer(KEY)).status_code == 401
     for path in ["/_mock/tasks", "/_mock/clock", "/_mock/metrics", "/_mock/scenario-queue"]:
-        assert control.get(path, headers=bearer(TOKEN)).status_code == 200, path
+        assert mock.get(path, headers=bearer(TOKEN)).status_code == 200, path
     for path in ["/_mock/health", "/_mock/ui", "/_mock/ui/dashboard.js"]:
-        assert control.get(path).status_code == 200, path
+        assert mock.get(path).status_code == 200, path
 
 
-def test_the_admin_token_is_not_an_api_key(make_control: MakeControl) -> None:
-    control = make_control(admin_token=TOKEN)
-    response = control.client.post("/api/v1/generateTask/flux-2", headers=bearer(TOKEN),
+def test_the_admin_token_is_not_an_api_key(make_mock: MakeMock) -> None:
+    mock = make_mock(admin_token=TOKEN)
+    response = mock.client.post("/api/v1/generateTask/flux-2", headers=bearer(TOKEN),
                                     json={"request_type": "async", "input": {"prompt": "abc"}})
     assert response.status_code == 401
 
 
-def test_api_paths_never_reach_control_functions(make_control: MakeControl) -> None:
-    control = make_control(admin_token=TOKEN, pending_ms=1000, processing_ms=2000)
-    task_id = control.submit()
+def test_api_paths_never_reach_control_functions(make_mock: MakeMock) -> None:
+    mock = make_mock(admin_token=TOKEN, pending_ms=1000, processing_ms=2000)
+    task_id = mock.task()
     auth = bearer(KEY)
     attempts = [
         ("POST", "/api/v1/_mock/reset"), ("POST", "/api/v1/generateTask/_mock/reset"),
@@ -80,20 +79,21 @@ def test_api_paths_never_reach_control_functions(make_control: MakeControl) -> N
         ("GET", "/output/../_mock/tasks"), ("POST", "/api/v1/tasks/" + task_id + "/force"),
     ]
     for method, path in attempts:
-        response = control.client.open(path, method=method, headers=auth,
+        response = mock.client.open(path, method=method, headers=auth,
                                        json={"outcome": "failed"})
         assert response.status_code in (400, 401, 404, 405), (path, response.status_code)
         assert "tasks" not in (response.get_json() or {}).get("data", {}), path
-    status = control.client.get("/api/v1/statusTask/flux-2",
+    status = mock.client.get("/api/v1/statusTask/flux-2",
                                 query_string={"taskId": "../../_mock/reset"}, headers=auth)
     assert status.status_code == 404
-    assert control.state(task_id) == "pending"  # nothing was reset or forced
-    listed = control.get("/_mock/tasks", headers=bearer(TOKEN)).get_json()["tasks"]
+    assert mock.state(task_id) == "pending"  # nothing was reset or forced
+    listed = mock.get("/_mock/tasks", headers=bearer(TOKEN)).get_json()["tasks"]
     assert [t["taskId"] for t in listed] == [task_id]
 
 
+@pytest.mark.e2e
 def test_serve_with_a_token_on_loopback_requires_it(tmp_path: Path) -> None:
-    with live_server("--admin-token", TOKEN, "--workers", "1",
+    with serving("--admin-token", TOKEN, "--workers", "1",
                      store=tmp_path / "tasks.sqlite3") as server:
         url = server.url("/_mock/reset")
         assert requests.post(url, timeout=10).status_code == 401
@@ -102,6 +102,7 @@ def test_serve_with_a_token_on_loopback_requires_it(tmp_path: Path) -> None:
         assert requests.get(server.url("/_mock/health"), timeout=10).status_code == 200
 
 
+@pytest.mark.e2e
 def test_serve_refuses_a_non_loopback_host_without_a_token() -> None:
     # Refused while reading settings, before gunicorn is even imported: nothing is bound.
     done = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--host", "0.0.0.0",
@@ -112,6 +113,7 @@ def test_serve_refuses_a_non_loopback_host_without_a_token() -> None:
     assert "serving" not in done.stdout + done.stderr
 
 
+@pytest.mark.e2e
 def test_serve_refuses_a_token_that_is_an_api_key() -> None:
     done = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", "0",
                            "--admin-token", KEY], capture_output=True, text=True, timeout=60,

@@ -15,6 +15,7 @@ def _advance_in_child(path: str, seconds: float) -> None:
     SharedOffsetClock(path).advance(seconds)
 
 
+@pytest.mark.slow
 def test_an_advance_in_another_process_shows_here_at_once(tmp_path: Path) -> None:
     path = str(tmp_path / "tasks.sqlite3.clock")
     here = SharedOffsetClock(path)

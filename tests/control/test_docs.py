@@ -11,8 +11,7 @@ import pytest
 import requests
 
 from mock_server.control.views import bp
-
-from .live import live_server
+from tests.support.serve import serving
 
 pytestmark = pytest.mark.e2e
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "control-plane.md").read_text("utf-8")
@@ -30,7 +29,7 @@ def run(script: str, base_url: str) -> str:
 def test_every_curl_example_works_in_order(tmp_path: Path) -> None:
     examples = [b for b in BLOCKS if "flux2-mock serve" not in b]
     assert len(examples) >= 5
-    with live_server("--seed", "4", store=tmp_path / "tasks.sqlite3") as server:
+    with serving("--seed", "4", store=tmp_path / "tasks.sqlite3") as server:
         out = run("\n".join(examples), server.base_url)
         assert '"ready":true' in out
         assert '"scenario":"fail:NSFW; processing=100","remaining":2' in out
@@ -45,7 +44,7 @@ def test_the_admin_token_example_works(tmp_path: Path) -> None:
     (block,) = [b for b in BLOCKS if "flux2-mock serve" in b]
     serve_line, *rest = [line for line in block.splitlines() if not line.startswith("#")]
     args = shlex.split(serve_line)[2:]
-    with live_server(*args, store=tmp_path / "tasks.sqlite3") as server:
+    with serving(*args, store=tmp_path / "tasks.sqlite3") as server:
         assert '"tasks":[]' in run("\n".join(rest), server.base_url)
         assert requests.get(server.url("/_mock/tasks"), timeout=10).status_code == 401
 

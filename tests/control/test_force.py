@@ -7,8 +7,8 @@ import pytest
 from mock_server.control.tasks import forced_plan
 from mock_server.domain.errors import Conflict
 from mock_server.domain.lifecycle import TaskPlan, state_at
-
-from .conftest import START_MS, Control
+from tests.support.mock_client import START_MS, MockClient
+from tests.support.spec import STATES
 
 PLAN = TaskPlan(START_MS, 1000, 2000, "success")
 
@@ -20,7 +20,7 @@ def test_forcing_an_end_ends_the_task_now_and_moves_only_forward(now: int, outco
     plan = forced_plan(PLAN, now, outcome, "NSFW" if outcome == "failed" else None, "legacy")
     assert plan.complete_ms == now and plan.create_ms == PLAN.create_ms
     assert state_at(plan, now) == outcome
-    order = ["pending", "processing", "success", "failed"]
+    order = STATES
     # Every instant before `now` shows a state no later than the one shown before forcing.
     for earlier in range(START_MS, now, 250):
         assert order.index(state_at(plan, earlier)) <= order.index(before)
@@ -46,44 +46,44 @@ def test_an_ended_task_cannot_be_forced(outcome: str) -> None:
         forced_plan(PLAN, START_MS + 3000, outcome, None, "legacy")
 
 
-def test_force_endpoint_fails_a_running_task(control: Control) -> None:
-    task_id = control.submit(scenario="stuck")
-    control.clock.advance(1.5)
-    assert control.state(task_id) == "processing"
-    response = control.post(f"/_mock/tasks/{task_id}/force", {"outcome": "fail",
+def test_force_endpoint_fails_a_running_task(mock: MockClient) -> None:
+    task_id = mock.task(scenario="stuck")
+    mock.clock.advance(1.5)
+    assert mock.state(task_id) == "processing"
+    response = mock.post(f"/_mock/tasks/{task_id}/force", {"outcome": "fail",
                                                               "failCode": "NSFW"})
     assert response.status_code == 200
     assert response.get_json()["state"] == "failed"
-    status = control.client.get("/api/v1/statusTask/flux-2", query_string={"taskId": task_id},
+    status = mock.client.get("/api/v1/statusTask/flux-2", query_string={"taskId": task_id},
                                 headers={"Authorization": "Bearer flux2-mock-key"}).get_json()
     assert status["data"]["state"] == "failed" and status["data"]["failCode"] == "NSFW"
-    assert status["data"]["completeTime"] == control.clock.now_ms()
+    assert status["data"]["completeTime"] == mock.clock.now_ms()
 
 
-def test_force_complete_gives_a_result_image(control: Control) -> None:
-    task_id = control.submit()
-    control.post(f"/_mock/tasks/{task_id}/force", {"outcome": "complete"})
-    assert control.state(task_id) == "success"
-    image = control.get(f"/output/{task_id}/0.jpg")
+def test_force_complete_gives_a_result_image(mock: MockClient) -> None:
+    task_id = mock.task()
+    mock.post(f"/_mock/tasks/{task_id}/force", {"outcome": "complete"})
+    assert mock.state(task_id) == "success"
+    image = mock.get(f"/output/{task_id}/0.jpg")
     assert image.status_code == 200 and image.data[:2] == b"\xff\xd8"
 
 
-def test_force_refuses_an_ended_task_with_409_and_keeps_it(control: Control) -> None:
-    task_id = control.submit()
-    control.clock.advance(5)
-    response = control.post(f"/_mock/tasks/{task_id}/force", {"outcome": "failed"})
+def test_force_refuses_an_ended_task_with_409_and_keeps_it(mock: MockClient) -> None:
+    task_id = mock.task()
+    mock.clock.advance(5)
+    response = mock.post(f"/_mock/tasks/{task_id}/force", {"outcome": "failed"})
     assert response.status_code == 409
     assert response.get_json()["code"] == 409 and "already ended" in response.get_json()["data"][
         "error"]
-    assert control.state(task_id) == "success"
+    assert mock.state(task_id) == "success"
 
 
-def test_force_bodies_are_checked(control: Control) -> None:
-    task_id = control.submit()
+def test_force_bodies_are_checked(mock: MockClient) -> None:
+    task_id = mock.task()
     for bad, field in [({"outcome": "explode"}, "outcome"), ({}, "outcome"),
                        ({"outcome": "failed", "failCode": "no spaces"}, "failCode"),
                        ({"outcome": "success", "failCode": "NSFW"}, "failCode")]:
-        response = control.post(f"/_mock/tasks/{task_id}/force", bad)
+        response = mock.post(f"/_mock/tasks/{task_id}/force", bad)
         assert response.status_code == 400, bad
         assert response.get_json()["data"]["errors"][0]["field"] == field
-    assert control.post("/_mock/tasks/task_nope/force", {"outcome": "stuck"}).status_code == 404
+    assert mock.post("/_mock/tasks/task_nope/force", {"outcome": "stuck"}).status_code == 404

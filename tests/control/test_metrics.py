@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from mock_server.control.metrics import BUCKETS_S, RequestMetrics, exposition
-
-from .conftest import Control
+from tests.support.mock_client import MockClient
+from tests.support.spec import STATES
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"'
@@ -25,15 +25,15 @@ def samples(text: str) -> dict[str, float]:
     return found
 
 
-def test_metrics_count_requests_by_route_and_status(control: Control) -> None:
-    task_id = control.submit()
-    control.state(task_id)
-    control.state(task_id)
-    control.get("/api/v1/statusTask/flux-2?taskId=nope",
+def test_metrics_count_requests_by_route_and_status(mock: MockClient) -> None:
+    task_id = mock.task()
+    mock.state(task_id)
+    mock.state(task_id)
+    mock.get("/api/v1/statusTask/flux-2?taskId=nope",
                 headers={"Authorization": "Bearer flux2-mock-key"})
-    control.get("/no/such/route")
-    control.client.open("/no/such/route", method="BREW")
-    response = control.get("/_mock/metrics")
+    mock.get("/no/such/route")
+    mock.client.open("/no/such/route", method="BREW")
+    response = mock.get("/_mock/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain; version=0.0.4")
     found = samples(response.get_data(as_text=True))
@@ -50,17 +50,15 @@ def test_metrics_count_requests_by_route_and_status(control: Control) -> None:
                  ] == 3
 
 
-def test_metrics_count_tasks_by_state_now(control: Control) -> None:
-    control.submit()
-    control.submit(scenario="stuck")
-    control.submit(scenario="fail; pending=0; processing=0")
-    found = samples(control.get("/_mock/metrics").get_data(as_text=True))
-    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in
-            ("pending", "processing", "success", "failed")] == [2, 0, 0, 1]
-    control.clock.advance(5)
-    found = samples(control.get("/_mock/metrics").get_data(as_text=True))
-    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in
-            ("pending", "processing", "success", "failed")] == [0, 1, 1, 1]
+def test_metrics_count_tasks_by_state_now(mock: MockClient) -> None:
+    mock.task()
+    mock.task(scenario="stuck")
+    mock.task(scenario="fail; pending=0; processing=0")
+    found = samples(mock.get("/_mock/metrics").get_data(as_text=True))
+    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in STATES] == [2, 0, 0, 1]
+    mock.clock.advance(5)
+    found = samples(mock.get("/_mock/metrics").get_data(as_text=True))
+    assert [found[f'flux2_mock_tasks{{state="{s}"}}'] for s in STATES] == [0, 1, 1, 1]
 
 
 def test_histogram_buckets_are_cumulative_and_end_at_the_count() -> None:

@@ -12,7 +12,7 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from .conftest import Control
+from tests.support.mock_client import MockClient
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "schemas" / "openapi-control.yaml"
 DOC: dict[str, Any] = yaml.safe_load(DOC_PATH.read_text("utf-8"))
@@ -26,8 +26,8 @@ def test_the_document_is_valid_openapi() -> None:
             assert operation["tags"] == ["control"], f"{method} {path}"
 
 
-def test_every_control_route_is_described(control: Control) -> None:
-    app: Flask = control.app
+def test_every_control_route_is_described(mock: MockClient) -> None:
+    app: Flask = mock.app
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith(("control.", "dashboard.page")):
             continue
@@ -52,26 +52,26 @@ def check(response: Any, path: str, method: str, status: int) -> None:
 
 
 @pytest.mark.parametrize("outcome", ["failed", "stuck"])
-def test_answers_match_the_document(control: Control, outcome: str) -> None:
-    task_id = control.submit()
-    check(control.get("/_mock/health"), "/_mock/health", "get", 200)
-    check(control.get("/_mock/tasks?limit=5"), "/_mock/tasks", "get", 200)
-    check(control.get(f"/_mock/tasks/{task_id}"), "/_mock/tasks/{taskId}", "get", 200)
-    check(control.post(f"/_mock/tasks/{task_id}/force", {"outcome": outcome}),
+def test_answers_match_the_document(mock: MockClient, outcome: str) -> None:
+    task_id = mock.task()
+    check(mock.get("/_mock/health"), "/_mock/health", "get", 200)
+    check(mock.get("/_mock/tasks?limit=5"), "/_mock/tasks", "get", 200)
+    check(mock.get(f"/_mock/tasks/{task_id}"), "/_mock/tasks/{taskId}", "get", 200)
+    check(mock.post(f"/_mock/tasks/{task_id}/force", {"outcome": outcome}),
           "/_mock/tasks/{taskId}/force", "post", 200)
-    check(control.post(f"/_mock/tasks/{task_id}/force", {"outcome": outcome}),
+    check(mock.post(f"/_mock/tasks/{task_id}/force", {"outcome": outcome}),
           "/_mock/tasks/{taskId}/force", "post", 409 if outcome == "failed" else 200)
-    check(control.get("/_mock/tasks/nope"), "/_mock/tasks/{taskId}", "get", 404)
-    check(control.post("/_mock/clock/advance", {"seconds": 1}), "/_mock/clock/advance", "post",
+    check(mock.get("/_mock/tasks/nope"), "/_mock/tasks/{taskId}", "get", 404)
+    check(mock.post("/_mock/clock/advance", {"seconds": 1}), "/_mock/clock/advance", "post",
           200)
-    check(control.client.patch("/_mock/settings", json={"failure_rate": 0.5}),
+    check(mock.client.patch("/_mock/settings", json={"failure_rate": 0.5}),
           "/_mock/settings", "patch", 200)
-    check(control.post("/_mock/scenario-queue", {"scenario": "fail", "count": 2}),
+    check(mock.post("/_mock/scenario-queue", {"scenario": "fail", "count": 2}),
           "/_mock/scenario-queue", "post", 201)
-    check(control.get("/_mock/scenario-queue"), "/_mock/scenario-queue", "get", 200)
-    check(control.get("/_mock/journal"), "/_mock/journal", "get", 200)
-    check(control.post("/_mock/reset"), "/_mock/reset", "post", 200)
-    check(control.get("/_mock/tasks?state=nope"), "/_mock/tasks", "get", 400)
+    check(mock.get("/_mock/scenario-queue"), "/_mock/scenario-queue", "get", 200)
+    check(mock.get("/_mock/journal"), "/_mock/journal", "get", 200)
+    check(mock.post("/_mock/reset"), "/_mock/reset", "post", 200)
+    check(mock.get("/_mock/tasks?state=nope"), "/_mock/tasks", "get", 400)
 
 
 def test_the_api_document_lists_every_control_operation_under_the_control_tag() -> None:

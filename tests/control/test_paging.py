@@ -11,6 +11,7 @@ from mock_server.control.tasks import TaskFilter, find_tasks, last_seq
 from mock_server.domain.lifecycle import TaskPlan
 from mock_server.domain.tasks import TaskRecord
 from mock_server.storage.protocols import TaskStore
+from tests.support.examples import scaled
 
 NOW = 10_000
 
@@ -44,7 +45,7 @@ stores = st.lists(st.tuples(st.integers(1, 5000), st.sampled_from(["a", "b"]),
                   unique_by=lambda t: t[0], max_size=60)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=scaled(150), deadline=None)
 @given(rows=stores, key=st.sampled_from([None, "a", "b"]))
 def test_last_seq_finds_the_newest(rows: list[tuple[int, str, int]], key: str | None) -> None:
     store = as_store(rows)
@@ -52,7 +53,7 @@ def test_last_seq_finds_the_newest(rows: list[tuple[int, str, int]], key: str | 
     assert last_seq(store, key) == expected
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=scaled(150), deadline=None)
 @given(rows=stores, key=st.sampled_from([None, "a"]), state=st.sampled_from([None, "success"]),
        limit=st.integers(1, 7), newest_first=st.booleans())
 def test_pages_walk_every_match_once_in_order(rows: list[tuple[int, str, int]], key: str | None,

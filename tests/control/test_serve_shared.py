@@ -9,9 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.support.serve import ServeProcess, status, submit, text_request
-
-from .live import live_server, worker_count
+from tests.support.serve import ServeProcess, serving, status, submit, text_request, worker_count
 
 pytestmark = pytest.mark.e2e
 READS = 12  # enough reads that both workers answer some (sync workers share one socket)
@@ -20,7 +18,7 @@ READS = 12  # enough reads that both workers answer some (sync workers share one
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     store = tmp_path_factory.mktemp("control") / "tasks.sqlite3"
-    with live_server("--workers", "2", "--pending-ms", "0", "--processing-ms", "60000",
+    with serving("--workers", "2", "--pending-ms", "0", "--processing-ms", "60000",
                      "--seed", "11", store=store) as proc:
         yield proc
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.support.spec import MODES, RATIOS, RESOLUTIONS, STATES, TEXT_MODES
+
 
 def json_values() -> st.SearchStrategy[Any]:
     scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
@@ -52,11 +54,10 @@ def near_valid_requests(draw: st.DrawFn) -> Any:
                                              | st.text(min_size=3, max_size=30))}
     if i2i or draw(st.booleans()):
         params["mode"] = draw(st.sampled_from(
-            ["pro-image-to-image", "flex-image-to-image"] if i2i
-            else ["pro-text-to-image", "flex-text-to-image"]))
+            [m for m in MODES if m not in TEXT_MODES] if i2i else TEXT_MODES))
     if i2i or draw(st.booleans()):
         params["image_urls"] = draw(st.sampled_from([[URL], [URL] * 8] + ([] if i2i else [[]])))
-    for name, choices in (("aspect_ratio", ["1:1", "9:16", "auto"]), ("resolution", ["1K", "2K"])):
+    for name, choices in (("aspect_ratio", RATIOS), ("resolution", RESOLUTIONS)):
         if draw(st.booleans()):
             params[name] = draw(st.sampled_from(choices))
     request: dict[str, Any] = {"request_type": "async", "input": params}
@@ -74,7 +75,7 @@ def answers() -> st.SearchStrategy[Any]:
     number = st.sampled_from([0, 12000, -1, 1.0, 1.5, True, "12000", None])
     data = st.fixed_dictionaries({}, optional={
         "taskId": _maybe(["task_12345678", "", 5]),
-        "state": _maybe(["pending", "processing", "success", "failed", "done"]),
+        "state": _maybe([*STATES, "done"]),
         "resultJson": _maybe(['{"resultUrls":["https://a/b.jpg"]}', 5]),
         "failCode": _maybe(["CONTENT_VIOLATION", ""]),
         "failMsg": _maybe(["bad", 3]),

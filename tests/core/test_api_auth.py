@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import STATUS, SUBMIT, MakeMock, Mock, body
+from tests.support.mock_client import STATUS, SUBMIT, MakeMock, MockClient, body
 
 UNAUTHORIZED = {"code": 401, "message": "Invalid or missing API key"}
 
@@ -21,7 +21,7 @@ UNAUTHORIZED = {"code": 401, "message": "Invalid or missing API key"}
     ("Bearer FLUX2-MOCK-KEY", "the API key is not valid"),
 ])
 @pytest.mark.parametrize("method", ["submit", "status"])
-def test_bad_credentials_get_401_envelope(mock: Mock, header: str | None, detail: str,
+def test_bad_credentials_get_401_envelope(mock: MockClient, header: str | None, detail: str,
                                           method: str) -> None:
     headers = {} if header is None else {"Authorization": header}
     if method == "submit":
@@ -35,12 +35,12 @@ def test_bad_credentials_get_401_envelope(mock: Mock, header: str | None, detail
     assert detail in answer["data"]["error"]
 
 
-def test_auth_is_checked_before_the_body(mock: Mock) -> None:
+def test_auth_is_checked_before_the_body(mock: MockClient) -> None:
     response = mock.client.post(SUBMIT, data="not json", headers={"Content-Type": "text/plain"})
     assert response.status_code == 401
 
 
-def test_default_key_is_accepted_with_any_bearer_case(mock: Mock) -> None:
+def test_default_key_is_accepted_with_any_bearer_case(mock: MockClient) -> None:
     for scheme in ("Bearer", "bearer", "BEARER"):
         response = mock.client.post(SUBMIT, json=body(),
                                     headers={"Authorization": f"{scheme} flux2-mock-key"})

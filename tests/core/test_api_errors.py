@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .conftest import SUBMIT, MakeMock, Mock, auth, body
+from tests.support.examples import scaled
+from tests.support.mock_client import SUBMIT, MakeMock, MockClient, auth, body
+
 from .strategies import json_values, request_like
 
 JSON = {**auth(), "Content-Type": "application/json"}
@@ -38,7 +40,7 @@ def envelope(response: Any, status: int) -> dict[str, Any]:
     (b'["a"]', "request body must be an object, got array"),
     (b'"text"', "request body must be an object, got string"),
 ])
-def test_malformed_and_non_object_bodies_are_400(mock: Mock, raw: bytes, words: str) -> None:
+def test_malformed_and_non_object_bodies_are_400(mock: MockClient, raw: bytes, words: str) -> None:
     answer = envelope(mock.client.post(SUBMIT, data=raw, headers=JSON), 400)
     assert answer["message"] == "Invalid request"
     assert words in answer["data"]["error"]
@@ -46,13 +48,13 @@ def test_malformed_and_non_object_bodies_are_400(mock: Mock, raw: bytes, words: 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=x"])
-def test_wrong_content_type_is_415(mock: Mock, content_type: str | None) -> None:
+def test_wrong_content_type_is_415(mock: MockClient, content_type: str | None) -> None:
     headers = auth() if content_type is None else {**auth(), "Content-Type": content_type}
     answer = envelope(mock.client.post(SUBMIT, data=json.dumps(body()), headers=headers), 415)
     assert "Content-Type must be application/json" in answer["data"]["error"]
 
 
-def test_json_content_type_with_charset_is_accepted(mock: Mock) -> None:
+def test_json_content_type_with_charset_is_accepted(mock: MockClient) -> None:
     headers = {**auth(), "Content-Type": "application/json; charset=utf-8"}
     assert mock.client.post(SUBMIT, data=json.dumps(body()), headers=headers).status_code == 200
 
@@ -69,12 +71,12 @@ def test_oversize_body_is_413(make_mock: MakeMock) -> None:
 
 @pytest.mark.parametrize("path", ["/", "/api/v1/generateTask", "/api/v2/generateTask/flux-2",
                                   "/output/task_x/0.png", "/_mock/nothing"])
-def test_unknown_route_is_404(mock: Mock, path: str) -> None:
+def test_unknown_route_is_404(mock: MockClient, path: str) -> None:
     answer = envelope(mock.client.get(path, headers=auth()), 404)
     assert answer["message"] == "Not found"
 
 
-def test_unknown_model_is_404_naming_it(mock: Mock) -> None:
+def test_unknown_model_is_404_naming_it(mock: MockClient) -> None:
     answer = envelope(mock.client.post("/api/v1/generateTask/flux-3", json=body(),
                                        headers=auth()), 404)
     assert "unknown model 'flux-3'" in answer["data"]["error"]
@@ -86,7 +88,8 @@ def test_unknown_model_is_404_naming_it(mock: Mock) -> None:
     ("get", SUBMIT, "POST"), ("put", SUBMIT, "POST"), ("delete", SUBMIT, "POST"),
     ("post", "/api/v1/statusTask/flux-2", "GET"),
 ])
-def test_wrong_method_is_405_with_allow(mock: Mock, method: str, path: str, allowed: str) -> None:
+def test_wrong_method_is_405_with_allow(mock: MockClient, method: str, path: str,
+                                       allowed: str) -> None:
     response = getattr(mock.client, method)(path, headers=auth())
     answer = envelope(response, 405)
     assert answer["message"] == "Method not allowed"
@@ -94,7 +97,7 @@ def test_wrong_method_is_405_with_allow(mock: Mock, method: str, path: str, allo
     assert allowed in answer["data"]["error"]
 
 
-def test_missing_task_id_is_400(mock: Mock) -> None:
+def test_missing_task_id_is_400(mock: MockClient) -> None:
     for query in ({}, {"taskId": ""}):
         response = mock.client.get("/api/v1/statusTask/flux-2", query_string=query,
                                    headers=auth())
@@ -102,13 +105,13 @@ def test_missing_task_id_is_400(mock: Mock) -> None:
         assert answer["data"]["error"] == "Missing required field: taskId"
 
 
-def test_unknown_task_id_is_404(mock: Mock) -> None:
+def test_unknown_task_id_is_404(mock: MockClient) -> None:
     answer = envelope(mock.status("task_0000000000000000"), 404)
     assert answer["message"] == "Task not found"
     assert "task_0000000000000000" in answer["data"]["error"]
 
 
-def test_unknown_scenario_token_is_400_naming_it(mock: Mock) -> None:
+def test_unknown_scenario_token_is_400_naming_it(mock: MockClient) -> None:
     answer = envelope(mock.submit(scenario="success; explode"), 400)
     assert "unknown scenario token 'explode'" in answer["data"]["error"]
     assert answer["data"]["errors"][0]["field"] == "X-Mock-Scenario"
@@ -144,20 +147,20 @@ def assert_handled(response: Any) -> None:
     assert answer["message"]
 
 
-_fuzz = settings(max_examples=150, deadline=None,
+_fuzz = settings(max_examples=scaled(150), deadline=None,
                  suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_fuzz
 @given(raw=st.binary(max_size=200))
-def test_arbitrary_bytes_never_crash_submit(mock: Mock, raw: bytes) -> None:
+def test_arbitrary_bytes_never_crash_submit(mock: MockClient, raw: bytes) -> None:
     assert_handled(mock.client.post(SUBMIT, data=raw, headers=JSON))
 
 
 @_fuzz
 @given(payload=json_values() | request_like(),
        scenario=st.none() | st.text(max_size=30).filter(lambda s: "\n" not in s and "\r" not in s))
-def test_arbitrary_json_never_crashes_submit(mock: Mock, payload: Any,
+def test_arbitrary_json_never_crashes_submit(mock: MockClient, payload: Any,
                                              scenario: str | None) -> None:
     headers = dict(JSON)
     if scenario is not None:
@@ -177,13 +180,13 @@ def test_arbitrary_json_never_crashes_submit(mock: Mock, payload: Any,
     b'{"request_type":"async","input":{"prompt":"abc","extra":' + b"[" * 900 + b"]" * 900
     + b"}}",
 ])
-def test_deeply_nested_bodies_are_400_not_500(mock: Mock, raw: bytes) -> None:
+def test_deeply_nested_bodies_are_400_not_500(mock: MockClient, raw: bytes) -> None:
     answer = envelope(mock.client.post(SUBMIT, data=raw, headers=JSON), 400)
     assert answer["data"]["error"] == "the request body is nested too deeply to process"
     assert mock.submit().status_code == 200  # the worker is none the worse
 
 
-def test_moderately_nested_unknown_fields_are_accepted(mock: Mock) -> None:
+def test_moderately_nested_unknown_fields_are_accepted(mock: MockClient) -> None:
     payload = body()
     payload["input"]["extra"] = json.loads("[" * 50 + "]" * 50)
     assert mock.submit(payload).status_code == 200
@@ -203,7 +206,7 @@ def test_server_level_errors_are_whole_json_responses() -> None:
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
-def test_non_json_numbers_are_rejected(mock: Mock, constant: str) -> None:
+def test_non_json_numbers_are_rejected(mock: MockClient, constant: str) -> None:
     raw = '{"request_type":"async","input":{"prompt":"abc","seed":' + constant + "}}"
     answer = envelope(mock.client.post(SUBMIT, data=raw, headers=JSON), 400)
     assert answer["data"]["error"] == \

@@ -8,13 +8,12 @@ import re
 import pytest
 
 from flux2_spec.resources import load
-
-from .conftest import START_MS, MakeMock, Mock, body
+from tests.support.mock_client import START_MS, MakeMock, MockClient, body
 
 TASK_ID = re.compile(r"^task_[A-Za-z0-9]{8,}$")
 
 
-def test_submit_answers_the_documented_envelope(mock: Mock) -> None:
+def test_submit_answers_the_documented_envelope(mock: MockClient) -> None:
     response = mock.submit()
     assert response.status_code == 200
     answer = response.get_json()
@@ -24,7 +23,7 @@ def test_submit_answers_the_documented_envelope(mock: Mock) -> None:
     assert TASK_ID.match(answer["data"]["taskId"])
 
 
-def test_task_ids_are_unique(mock: Mock) -> None:
+def test_task_ids_are_unique(mock: MockClient) -> None:
     ids = [mock.task() for _ in range(200)]
     assert len(set(ids)) == len(ids)
     assert all(TASK_ID.match(i) for i in ids)
@@ -41,7 +40,7 @@ def test_unseeded_runs_differ(make_mock: MakeMock) -> None:
     assert make_mock().task() != make_mock().task()
 
 
-def test_lifecycle_over_http_follows_the_clock(mock: Mock) -> None:
+def test_lifecycle_over_http_follows_the_clock(mock: MockClient) -> None:
     task_id = mock.task()
     pending = mock.data(task_id)
     assert pending == {"taskId": task_id, "state": "pending", "createTime": START_MS}
@@ -64,7 +63,7 @@ def test_lifecycle_over_http_follows_the_clock(mock: Mock) -> None:
     assert mock.data(task_id) == done
 
 
-def test_status_reads_change_nothing(mock: Mock) -> None:
+def test_status_reads_change_nothing(mock: MockClient) -> None:
     task_id = mock.task()
     record = mock.app.extensions["flux2_mock"].store.get_task(task_id)
     for _ in range(3):
@@ -73,7 +72,7 @@ def test_status_reads_change_nothing(mock: Mock) -> None:
     assert mock.app.extensions["flux2_mock"].store.get_task(task_id) == record
 
 
-def test_forced_failure_by_header(mock: Mock) -> None:
+def test_forced_failure_by_header(mock: MockClient) -> None:
     task_id = mock.task(scenario="fail:NSFW_DETECTED; pending=0; processing=10")
     mock.clock.advance(0.01)
     data = mock.data(task_id)
@@ -84,7 +83,7 @@ def test_forced_failure_by_header(mock: Mock) -> None:
     assert data["costTime"] == 10
 
 
-def test_plain_fail_uses_the_documented_code(mock: Mock) -> None:
+def test_plain_fail_uses_the_documented_code(mock: MockClient) -> None:
     task_id = mock.task(scenario="fail")
     mock.clock.advance(3)
     data = mock.data(task_id)
@@ -92,25 +91,25 @@ def test_plain_fail_uses_the_documented_code(mock: Mock) -> None:
                                                    "Content does not meet safety guidelines")
 
 
-def test_unknown_fail_code_gets_a_generic_message(mock: Mock) -> None:
+def test_unknown_fail_code_gets_a_generic_message(mock: MockClient) -> None:
     task_id = mock.task(scenario="fail:Quota_Weird")
     mock.clock.advance(3)
     assert mock.data(task_id)["failMsg"] == "Generation failed (Quota_Weird)"
 
 
-def test_forced_failure_by_prompt_marker(mock: Mock) -> None:
+def test_forced_failure_by_prompt_marker(mock: MockClient) -> None:
     task_id = mock.task(body("A red fox [mock:fail:CONTENT_VIOLATION; processing=5]"))
     mock.clock.advance(1.005)
     assert mock.data(task_id)["failCode"] == "CONTENT_VIOLATION"
 
 
-def test_header_overrides_prompt_marker(mock: Mock) -> None:
+def test_header_overrides_prompt_marker(mock: MockClient) -> None:
     task_id = mock.task(body("A red fox [mock:fail]"), scenario="success")
     mock.clock.advance(3)
     assert mock.data(task_id)["state"] == "success"
 
 
-def test_stuck_task_stays_processing(mock: Mock) -> None:
+def test_stuck_task_stays_processing(mock: MockClient) -> None:
     task_id = mock.task(scenario="stuck; pending=0")
     for _ in range(3):
         mock.clock.advance(86_400)
@@ -132,7 +131,7 @@ def test_instant_profile_is_done_at_once(make_mock: MakeMock) -> None:
     assert data["state"] == "success" and data["costTime"] == 0
 
 
-def outcomes(mock: Mock, count: int) -> list[tuple[str, str | None]]:
+def outcomes(mock: MockClient, count: int) -> list[tuple[str, str | None]]:
     ids = [mock.task() for _ in range(count)]
     mock.clock.advance(3600)
     return [(d["state"], d.get("failCode")) for d in map(mock.data, ids)]

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 
 from flux2_spec.fastcheck import compile_check
 from flux2_spec.validation import schema_set
+from tests.support.examples import scaled
 
 from .strategies import answers, json_values, near_valid_requests, request_like
 
@@ -36,20 +37,20 @@ def same_verdict(name: str, instance: Any) -> None:
     assert fast(instance) == reference(name).is_valid(instance), (name, instance)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=scaled(500), deadline=None)
 @given(name=st.sampled_from(REQUESTS), instance=near_valid_requests())
 def test_compiled_verdict_equals_jsonschema_on_requests(name: str, instance: Any) -> None:
     same_verdict(name, instance)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n not in REQUESTS])
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(instance=answers())
 def test_compiled_verdict_equals_jsonschema_on_answers(name: str, instance: Any) -> None:
     same_verdict(name, instance)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(name=st.sampled_from(NAMES), instance=request_like() | json_values())
 def test_compiled_verdict_equals_jsonschema_on_anything(name: str, instance: Any) -> None:
     same_verdict(name, instance)

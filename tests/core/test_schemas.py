@@ -12,8 +12,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from flux2_spec.validation import schema_set
+from tests.support.examples import scaled
+from tests.support.mock_client import SUBMIT, MockClient, auth, body
+from tests.support.spec import STATES
 
-from .conftest import SUBMIT, Mock, auth, body
 from .strategies import json_values, request_like
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,7 +72,7 @@ def check_status(answer: dict[str, Any], state: str) -> None:
         assert_valid("result-json.json", json.loads(answer["data"]["resultJson"]))
 
 
-def test_mock_output_validates_in_every_state(mock: Mock) -> None:
+def test_mock_output_validates_in_every_state(mock: MockClient) -> None:
     ok = mock.task()
     bad = mock.task(scenario="fail")
     submitted = mock.submit()
@@ -83,10 +85,10 @@ def test_mock_output_validates_in_every_state(mock: Mock) -> None:
             check_status(answer, state)
             seen[state] = answer
         mock.clock.advance(1)
-    assert set(seen) == {"pending", "processing", "success", "failed"}
+    assert set(seen) == set(STATES)
 
 
-def error_answers(mock: Mock) -> list[Any]:
+def error_answers(mock: MockClient) -> list[Any]:
     """One of every kind of error the API answers."""
     client = mock.client
     return [
@@ -108,7 +110,7 @@ def error_answers(mock: Mock) -> list[Any]:
     ]
 
 
-def test_every_error_answer_validates_against_error_response(mock: Mock) -> None:
+def test_every_error_answer_validates_against_error_response(mock: MockClient) -> None:
     statuses = set()
     for response in error_answers(mock):
         answer = response.get_json()
@@ -130,7 +132,7 @@ def reference_errors(name: str, instance: Any) -> list[str]:
     return sorted({describe(e).message for e in _leaves(found)})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(instance=request_like() | json_values(), name=st.sampled_from(
     ["generate-request.json", "generate-request-strict.json", "status-response.json",
      "status-failed.json", "callback-success.json", "error-response.json"]))

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.paid.conftest import FREE, KEYS, RICH, running
-from tests.support.serve import ServeProcess, auth, submit, text_request, wait_terminal
+from tests.paid.keys import FREE, KEYS, RICH
+from tests.support.serve import ServeProcess, auth, serving, submit, text_request, wait_terminal
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +36,7 @@ def spend(server: ServeProcess, key: str) -> dict[str, Any]:
 ])
 def test_an_exhausted_balance_refuses_the_task_it_cannot_pay(form_name: str, status: int,
                                                              message: str) -> None:
-    with running(*KEYS, "--balance", f"{FREE}=0.20", "--profile", "instant",
+    with serving(*KEYS, "--balance", f"{FREE}=0.20", "--profile", "instant",
                  "--store", "memory", env=form(form_name)) as server:
         assert balance(server, FREE) == 0.2
         assert submit(server.base_url, FLEX_2K, key=FREE).status_code == 200
@@ -53,7 +53,7 @@ def test_an_exhausted_balance_refuses_the_task_it_cannot_pay(form_name: str, sta
 
 
 def test_the_task_form_accepts_the_unpaid_task_and_fails_it() -> None:
-    with running(*KEYS, "--balance", f"{FREE}=0.10", "--profile", "instant",
+    with serving(*KEYS, "--balance", f"{FREE}=0.10", "--profile", "instant",
                  "--store", "memory", env=form("task")) as server:
         ids = [submit(server.base_url, PRO_1K, key=FREE).json()["data"]["taskId"]
                for _ in range(3)]
@@ -67,7 +67,7 @@ def test_the_task_form_accepts_the_unpaid_task_and_fails_it() -> None:
 
 
 def test_a_retried_submission_is_charged_once_per_task() -> None:
-    with running(*KEYS, "--balance", f"{FREE}=1", "--profile", "instant",
+    with serving(*KEYS, "--balance", f"{FREE}=1", "--profile", "instant",
                  "--store", "memory") as server:
         # The connection drops before the API sees the request: no task, no charge.
         with pytest.raises(requests.ConnectionError):

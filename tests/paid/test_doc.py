@@ -12,7 +12,7 @@ from flux2_spec.resources import load
 from mock_server.cli import serve
 from mock_server.config import load_settings
 from mock_server.paid.limits import plan_table
-from tests.paid.conftest import running
+from tests.support.serve import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ def test_the_python_examples_run_against_the_first_serve_command() -> None:
     examples = [body for lang, body in FENCES if lang == "python"]
     assert len(examples) >= 3
     # The documented command, on a throwaway store so the run starts from nothing.
-    with running(*serve_args(commands[0]), "--store", "memory") as server:
+    with serving(*serve_args(commands[0]), "--store", "memory") as server:
         namespace: dict[str, object] = {"base_url": server.base_url}
         for example in examples:
             exec(compile(example, "docs/paid-and-faults.md", "exec"), namespace)

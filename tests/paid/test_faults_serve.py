@@ -12,16 +12,15 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from tests.paid.conftest import running
 from tests.support.apps import make_app
-from tests.support.serve import ServeProcess, auth, status, submit, text_request
+from tests.support.serve import ServeProcess, auth, serving, status, submit, text_request
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServeProcess]:
-    with running("--profile", "instant", "--store", "memory", "--seed", "5") as started:
+    with serving("--profile", "instant", "--store", "memory", "--seed", "5") as started:
         yield started
 
 
@@ -140,7 +139,7 @@ def observe(server: ServeProcess, requests_count: int = 40) -> list[str]:
 def test_a_fault_rate_under_a_seed_gives_the_same_faults_on_every_run() -> None:
     runs = []
     for seed in ("42", "42", "43"):
-        with running("--fault-rate", "0.1", "--seed", seed, "--store", "memory",
+        with serving("--fault-rate", "0.1", "--seed", seed, "--store", "memory",
                      "--profile", "instant") as fresh:
             runs.append(observe(fresh))
     first, second, other_seed = runs

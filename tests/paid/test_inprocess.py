@@ -7,8 +7,8 @@ from typing import Any
 
 from mock_server.domain.keys import key_id, mask_key
 from mock_server.paid.credits import spend_summary
-from tests.core.conftest import KEY, auth, body
-from tests.paid.conftest import FREE, PRO, RICH, MakeMock
+from tests.paid.keys import FREE, PRO, RICH
+from tests.support.mock_client import KEY, MakeMock, auth, body
 
 BALANCE = "/api/v1/apikeys/current-balance"
 

@@ -9,15 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.paid.conftest import FREE, KEYS, PRO, RICH, running
-from tests.support.serve import ServeProcess, auth, status, submit, text_request
+from tests.paid.keys import FREE, KEYS, PRO, RICH
+from tests.support.serve import ServeProcess, auth, serving, status, submit, text_request
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServeProcess]:
-    with running(*KEYS, "--plan", f"{FREE}=free", "--plan", f"{PRO}=pro",
+    with serving(*KEYS, "--plan", f"{FREE}=free", "--plan", f"{PRO}=pro",
                  "--profile", "instant", "--store", "memory", "--seed", "3") as started:
         yield started
 
@@ -71,7 +71,7 @@ def test_balance_requests_answer_on_every_plan(server: ServeProcess) -> None:
 
 
 def test_a_stuck_task_occupies_its_slot() -> None:
-    with running("--api-key", FREE, "--plan", f"{FREE}=free", "--store", "memory") as server:
+    with serving("--api-key", FREE, "--plan", f"{FREE}=free", "--store", "memory") as server:
         for _ in range(3):
             assert submit(server.base_url, text_request(), key=FREE,
                           scenario="stuck").status_code == 200
@@ -82,7 +82,7 @@ def test_a_stuck_task_occupies_its_slot() -> None:
 
 def test_parallel_bursts_across_workers_never_exceed_a_limit() -> None:
     """Both worker processes admit at once: the shared store must keep every count exact."""
-    with running(*KEYS, "--plan", f"{FREE}=free", "--plan", f"{PRO}=pro",
+    with serving(*KEYS, "--plan", f"{FREE}=free", "--plan", f"{PRO}=pro",
                  "--balance", f"{RICH}=0.20", "--store", "memory", "--workers", "2") as server:
 
         def burst(key: str, count: int, scenario: str | None = None) -> list[int]:

@@ -88,6 +88,7 @@ def test_impatient_client(flux2_mock):
     ])
 
 
+@pytest.mark.slow
 def test_a_session_that_does_not_use_the_fixture_starts_nothing(
         pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain='''

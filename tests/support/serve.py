@@ -15,6 +15,8 @@ from pathlib import Path
 
 import requests
 
+from flux2_spec.validation import input_defaults
+
 
 def mock_env() -> dict[str, str]:
     """This environment without the developer's own FLUX2_MOCK_* settings, loopback callbacks."""
@@ -66,9 +68,10 @@ class ServeProcess:
             try:
                 if requests.get(self.url("/_mock/health"), timeout=2).ok:
                     return self
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # a loaded machine may be slow to answer the first health check
             time.sleep(0.05)
+        self.kill()
         raise RuntimeError("flux2-mock serve never became healthy:\n" + "".join(self.output))
 
     def url(self, path: str) -> str:
@@ -104,12 +107,27 @@ class ServeProcess:
 @contextmanager
 def serving(*args: str, env: dict[str, str] | None = None,
             store: str | Path | None = None) -> Iterator[ServeProcess]:
-    """Start a server for the block and stop it after, whatever happens."""
-    server = ServeProcess(*args, env=env, store=store).start()
+    """Start a server for the block and SIGKILL it after, whatever happens (a failed start too)."""
+    server = ServeProcess(*args, env=env, store=store)
     try:
-        yield server
+        yield server.start()
     finally:
         server.kill()
+
+
+def worker_count(server: ServeProcess, wanted: int, timeout: float = 15.0) -> int:
+    """Return how many worker processes the server has, waiting up to `timeout` for `wanted`."""
+    assert server.proc is not None
+    deadline = time.monotonic() + timeout
+    found = 0
+    while time.monotonic() < deadline:
+        children = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True,
+                                  text=True, check=False).stdout.split()
+        found = len(children)
+        if found >= wanted:
+            break
+        time.sleep(0.05)
+    return found
 
 
 def auth(key: str = DEFAULT_KEY) -> dict[str, str]:
@@ -145,10 +163,10 @@ def wait_terminal(base_url: str, task_id: str, *, key: str = DEFAULT_KEY,
 
 def text_request(prompt: str = "A beautiful sunset over the mountains",
                  **input_fields: object) -> dict[str, object]:
-    return {"request_type": "async", "input": {"mode": "pro-text-to-image", "prompt": prompt,
-                                               "aspect_ratio": "1:1", "resolution": "1K",
+    """Return a valid async request: the schema's defaults, `prompt` and `input_fields`."""
+    return {"request_type": "async", "input": {**input_defaults(), "prompt": prompt,
                                                **input_fields}}
 
 
 __all__: Sequence[str] = ["DEFAULT_KEY", "ServeProcess", "auth", "serving", "status", "submit",
-                          "text_request", "wait_terminal"]
+                          "text_request", "wait_terminal", "worker_count"]

@@ -1,4 +1,4 @@
-"""A callback receiver on loopback for tests: records every request, answers as scripted."""
+"""The test suite's callback receiver on loopback: records every request, answers as scripted."""
 
 from __future__ import annotations
 
@@ -38,12 +38,14 @@ class Receiver:
 
     `script` lists the answers to the first requests: an HTTP status, or HANG
     (hold the request without answering until the receiver is released or
-    closed); after the script it answers `then`.
+    closed); after the script it answers `then`. Every answer waits `delay` seconds first.
     """
 
-    def __init__(self, script: list[int | str] | None = None, then: int = 200) -> None:
+    def __init__(self, script: list[int | str] | None = None, then: int = 200,
+                 delay: float = 0.0) -> None:
         self.script = list(script or [])
         self.then = then
+        self.delay = delay
         self.received: list[Received] = []
         self.arrived = threading.Condition()
         self.release = threading.Event()
@@ -59,6 +61,8 @@ class Receiver:
                 if answer == HANG:
                     receiver.release.wait(30)
                     return
+                if receiver.delay:
+                    receiver.release.wait(receiver.delay)
                 self.send_response(int(answer))
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -98,6 +102,7 @@ class Receiver:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+        self.thread.join(5)
 
 
 def unused_port_url() -> str:
@@ -109,8 +114,10 @@ def unused_port_url() -> str:
 
 
 @contextmanager
-def receiving(script: list[int | str] | None = None, then: int = 200) -> Iterator[Receiver]:
-    receiver = Receiver(script, then)
+def receiving(script: list[int | str] | None = None, then: int = 200,
+              delay: float = 0.0) -> Iterator[Receiver]:
+    """Run a receiver for the block."""
+    receiver = Receiver(script, then, delay)
     try:
         yield receiver
     finally:
