@@ -7,5 +7,6 @@ from __future__ import annotations
 
 SECTIONS: list[str] = [
     "benchmarks.http_throughput",
+    "benchmarks.stall",
     "benchmarks.callbacks",
 ]
