@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pkgutil
 import shutil
 import sqlite3
 import sys
@@ -19,12 +20,10 @@ from mock_server.serving.worker import RESERVE, SLEEPERS
 from mock_server.settings import Settings
 from mock_server.storage.sqlite.tasks import SQLiteStore
 
-PREIMPORTED = ("mock_server.app", "mock_server.control.dashboard", "mock_server.control.auth",
-               "mock_server.api.openapi", "mock_server.api.views",
-               "mock_server.conformance.report", "mock_server.control.views",
-               "mock_server.journal.recorder", "mock_server.paid.http",
-               "mock_server.control.callback_views", "mock_server.serving.hot_routes",
-               "mock_server.serving.retention")
+# The packages whose modules every worker's app imports (some only inside create_app).
+PREIMPORTED = ("mock_server.api", "mock_server.callbacks", "mock_server.conformance",
+               "mock_server.control", "mock_server.journal", "mock_server.paid",
+               "mock_server.serving")
 
 
 def bind_address(host: str, port: int) -> str:
@@ -107,8 +106,11 @@ def serve(settings: Settings) -> None:
         label = f"memory (throwaway file {settings.store_path})"
     # Import the app's modules (no app, thread or connection yet) before the workers fork:
     # each worker then only builds its app, and answers a second sooner after the banner.
-    for module in PREIMPORTED:
-        importlib.import_module(module)
+    importlib.import_module("mock_server.app")
+    for name in PREIMPORTED:
+        package = importlib.import_module(name)
+        for module in pkgutil.iter_modules(package.__path__, f"{name}."):
+            importlib.import_module(module.name)
 
     try:
         SQLiteStore(settings.store_path).close()  # create the schema once, before workers fork

@@ -12,7 +12,7 @@ from flask import Flask
 from mock_server.app import create_app
 from mock_server.domain.clock import VirtualClock
 from mock_server.serving import hot_routes
-from mock_server.storage.sqlite.tasks import SQLiteStore
+from mock_server.storage.sqlite import open_sqlite_storage
 
 KEY = "hot-key"
 GOOD = {"request_type": "async", "input": {"prompt": "a red fox"}}
@@ -23,7 +23,8 @@ STATUS = "/api/v1/statusTask/flux-2"
 def build(tmp: Path, hot: bool) -> Flask:
     app = create_app({"api_keys": (KEY,), "seed": 7, "profile": "instant",
                       "journal_flush_ms": 10},
-                     store=SQLiteStore(tmp / "t.sqlite3"), clock=VirtualClock(1_000_000))
+                     storage=open_sqlite_storage(str(tmp / "t.sqlite3")),
+                     clock=VirtualClock(1_000_000))
     if hot:
         hot_routes.install(app)
     return app

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from mock_server.domain.lifecycle import TaskPlan
+from mock_server.domain.tasks import TaskRecord
 from mock_server.serving import retention
-from mock_server.storage.memory.journal import SQLiteSink
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.storage.sqlite.journal import SQLiteSink
 from mock_server.storage.sqlite.tasks import SQLiteStore
 from tests.support.serve import serving, status, submit, text_request
 

@@ -6,8 +6,7 @@ import threading
 
 import pytest
 
-from mock_server.paid import faults
-from mock_server.paid import sleepers
+from mock_server.paid import faults, sleepers
 
 
 def test_sleepers_are_counted_and_capped() -> None:
