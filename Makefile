@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test test-fast lint bench contract clean
+.PHONY: run test test-fast lint bench soak contract clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# Steady load on flux2-mock serve: worker RSS and store size. `make soak DURATION=60` is quicker.
+DURATION ?= 600
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --seconds $(DURATION) $(ARGS)
 
 contract: $(STAMP)
 	@test -n "$(BASE_URL)" || (echo "usage: make contract BASE_URL=http://... API_KEY=..." && exit 2)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 SECTIONS: list[str] = [
     "benchmarks.http_throughput",
+    "benchmarks.stall",
     "benchmarks.callbacks",
     "benchmarks.postgres_store",
 ]

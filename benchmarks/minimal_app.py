@@ -1,4 +1,4 @@
-"""The yardstick: a one-route Flask app under the very gunicorn set-up `flux2-mock serve` uses."""
+"""The yardstick: a one-route Flask app under gunicorn with 2 plain sync workers."""
 
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ def minimal_app() -> Flask:
 
 
 class MinimalServer(MockServer):
-    """MockServer's gunicorn configuration, serving the minimal app instead of the mock."""
+    """MockServer's gunicorn configuration with gunicorn's own sync worker: the minimal app."""
+
+    def load_config(self) -> None:
+        super().load_config()
+        self.cfg.set("worker_class", "sync")
 
     def load(self) -> Any:
         return minimal_app()

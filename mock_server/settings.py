@@ -108,6 +108,9 @@ class Settings:
     conformance_callback_exempt_hosts: tuple[str, ...] = ()
     journal_flush_ms: int = 150
     journal_max_entries: int = 100_000
+    # Retention under `flux2-mock serve` (mock_server/serving/retention.py); 0 keeps forever.
+    retention_s: int = 129_600
+    retention_max_tasks: int = 1_000_000
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -133,7 +136,8 @@ class Settings:
                      "conformance_first_poll_s", "conformance_poll_interval_s",
                      "conformance_max_wait_s", "conformance_repolls_allowed",
                      "conformance_callback_timeout_s", "conformance_requests_per_minute",
-                     "conformance_max_in_flight", "journal_flush_ms", "journal_max_entries"):
+                     "conformance_max_in_flight", "journal_flush_ms", "journal_max_entries",
+                     "retention_s", "retention_max_tasks"):
             if getattr(self, name) < 0 or (name == "workers" and self.workers < 1):
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
 

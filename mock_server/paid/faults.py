@@ -19,8 +19,12 @@ from flask import Response
 from mock_server.domain import scenarios
 from mock_server.domain.errors import ApiError, InvalidRequest
 from mock_server.domain.scenarios import Scenario
+from mock_server.paid import sleepers
 from mock_server.storage.protocols import UsageState
 
+# The longest `latency=` a fault may ask: a sleeper holds a thread and a client's
+# connection, and a minute covers any client timeout worth testing.
+MAX_LATENCY_MS = 60_000
 DEFAULT_KINDS = ("http=500", "http=503", "close", "truncate", "malformed")
 # What stands in for a body that is not JSON: a proxy's error page, answered with 200.
 MALFORMED_BODY = (b"<!DOCTYPE html>\n<html><head><title>Bad Gateway</title></head>"
@@ -45,6 +49,32 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
+class TooManySleepers(ApiError):
+    """A latency fault asked while the worker has as many sleepers as it keeps."""
+
+    status = 503
+    message = "Service Unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(f"too many latency faults under way at once (at most "
+                         f"{sleepers.current.sleepers} per worker); retry later",
+                         headers={"Retry-After": "1"})
+
+
+def pause(latency_ms: int) -> None:
+    """Wait out a latency fault as one of the capped sleepers (see paid/sleepers.py)."""
+    if not sleepers.current.sleep(latency_ms / 1000):
+        raise TooManySleepers()
+
+
+def _check_latency(kind: Scenario, source: str) -> None:
+    if kind.latency_ms is not None and kind.latency_ms > MAX_LATENCY_MS:
+        message = (f"{source}: latency= must be at most {MAX_LATENCY_MS} ms, "
+                   f"got {kind.latency_ms}")
+        raise InvalidRequest(message, data={"errors": [
+            {"field": "X-Mock-Scenario", "rule": "latency", "message": message}]})
+
+
 def fault_kinds(tokens: Sequence[str]) -> tuple[Scenario, ...]:
     """Parse the `fault_kinds` setting: each entry one scenario of fault tokens."""
     kinds = []
@@ -56,6 +86,9 @@ def fault_kinds(tokens: Sequence[str]) -> tuple[Scenario, ...]:
         if not kind.has_fault or kind.outcome or kind.pending_ms or kind.processing_ms:
             raise ValueError(f"fault_kinds: {token!r} is not a fault; use http=<status>, "
                              f"latency=<ms>, close, truncate or malformed")
+        if kind.latency_ms is not None and kind.latency_ms > MAX_LATENCY_MS:
+            raise ValueError(f"fault_kinds: {token!r}: latency= must be at most "
+                             f"{MAX_LATENCY_MS} ms")
         kinds.append(kind)
     return tuple(kinds)
 
@@ -74,10 +107,12 @@ def draw_fault(seed: str, api_key: str, number: int, rate: float,
 def requested(header: str | None, prompt: str | None) -> Scenario:
     """Return the scenario a request asked for; a malformed one is a 400 naming the token."""
     try:
-        return scenarios.resolve(header, prompt) if prompt else scenarios.parse(header)
+        asked = scenarios.resolve(header, prompt) if prompt else scenarios.parse(header)
     except scenarios.ScenarioError as exc:
         raise InvalidRequest(str(exc), data={"errors": [
             {"field": "X-Mock-Scenario", "rule": "scenario", "message": str(exc)}]}) from None
+    _check_latency(asked, "X-Mock-Scenario")
+    return asked
 
 
 class FaultInjector:

@@ -5,7 +5,6 @@ endpoint, and the spend meter under /_mock/.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +58,7 @@ class PaidPart:
         fault = self.faults.for_request(api_key, header, prompt)
         if fault is not None:
             if fault.latency_ms:
-                time.sleep(fault.latency_ms / 1000)
+                faults.pause(fault.latency_ms)
             if fault.fault == "close":
                 if faults.drop_connection(request.environ):
                     return Response(b"", status=500)

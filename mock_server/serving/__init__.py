@@ -1,1 +1,1 @@
-"""The production server and its workers."""
+"""The production server and its workers (a gated threaded gunicorn worker)."""

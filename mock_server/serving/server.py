@@ -1,8 +1,10 @@
-"""Serve the mock with gunicorn: several worker processes sharing one SQLite store."""
+"""Serve the mock with gunicorn: threaded worker processes sharing one SQLite store."""
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import shutil
 import sqlite3
 import sys
@@ -14,8 +16,14 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from mock_server import __version__
+from mock_server.serving.worker import RESERVE, SLEEPERS
 from mock_server.settings import Settings
 from mock_server.storage.sqlite.tasks import SQLiteStore
+
+# The packages whose modules every worker's app imports (some only inside create_app).
+PREIMPORTED = ("mock_server.api", "mock_server.callbacks", "mock_server.conformance",
+               "mock_server.control", "mock_server.journal", "mock_server.paid",
+               "mock_server.serving")
 
 
 def bind_address(host: str, port: int) -> str:
@@ -46,7 +54,11 @@ class MockServer(BaseApplication):
         options: dict[str, Any] = {
             "bind": bind_address(s.host, s.port),
             "workers": s.workers,
-            "worker_class": "mock_server.serving.http_worker.JsonErrorWorker",
+            "worker_class": "mock_server.serving.worker.ServingWorker",
+            # Threads a worker may start: latency sleepers and a reserve for the rest
+            # (mock_server/serving/worker.py); a thread starts only when needed.
+            "threads": SLEEPERS + RESERVE,
+            "keepalive": 5,
             "accesslog": "-" if s.access_log else None,
             "errorlog": "-",
             "loglevel": "info" if s.access_log else "warning",
@@ -75,8 +87,12 @@ class MockServer(BaseApplication):
 
     def load(self) -> Any:
         from mock_server.app import create_app
+        from mock_server.serving import hot_routes, retention
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        hot_routes.install(app)
+        retention.start(app.extensions["flux2_mock"])
+        return app
 
 
 def serve(settings: Settings) -> None:
@@ -88,6 +104,14 @@ def serve(settings: Settings) -> None:
         scratch = tempfile.mkdtemp(prefix="flux2-mock-")
         settings = replace(settings, store=f"{scratch}/tasks.sqlite3")
         label = f"memory (throwaway file {settings.store_path})"
+    # Import the app's modules (no app, thread or connection yet) before the workers fork:
+    # each worker then only builds its app, and answers a second sooner after the banner.
+    importlib.import_module("mock_server.app")
+    for name in PREIMPORTED:
+        package = importlib.import_module(name)
+        for module in pkgutil.iter_modules(package.__path__, f"{name}."):
+            importlib.import_module(module.name)
+
     if settings.store_path.startswith(("postgresql://", "postgres://")):
         # Migrate once, before workers fork; the master keeps no connection across the fork.
         # (Imported here: a SQLite server never loads the PostgreSQL driver.)

@@ -18,6 +18,7 @@ from typing import Any
 from mock_server.domain.lifecycle import TaskPlan
 from mock_server.domain.tasks import TaskRecord
 from mock_server.storage.cell import SharedCell
+from mock_server.storage.sqlite.batch import GroupCommit
 from mock_server.storage.sqlite.db import SQLiteConnections
 
 CACHE_SIZE = 4096
@@ -61,6 +62,8 @@ class SQLiteStore:
         self._cache: dict[str, TaskRecord] = {}
         self._cache_version = -1
         self._cache_lock = threading.Lock()
+        # Concurrent submits of this process share write transactions (see batch.py).
+        self._creations: GroupCommit[TaskRecord] = GroupCommit(self.db.transaction)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -72,18 +75,21 @@ class SQLiteStore:
         return self.db.transaction()
 
     def create_task(self, build: Callable[[int], TaskRecord]) -> TaskRecord:
-        with self.db.transaction() as conn:
-            seq = conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'task_seq' "
-                               "RETURNING value").fetchone()[0]
-            record = build(int(seq))
-            plan = record.plan
-            conn.execute(
-                f"INSERT INTO tasks ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (record.seq, record.task_id, record.api_key, json.dumps(record.request),
-                 record.base_url, plan.create_ms, plan.pending_ms, plan.processing_ms,
-                 plan.outcome, plan.fail_code, plan.fail_msg, record.width, record.height,
-                 json.dumps(record.scenario)),
-            )
+        return self._creations.run(lambda conn: self._create(conn, build))
+
+    def _create(self, conn: sqlite3.Connection,
+                build: Callable[[int], TaskRecord]) -> TaskRecord:
+        seq = conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'task_seq' "
+                           "RETURNING value").fetchone()[0]
+        record = build(int(seq))
+        plan = record.plan
+        conn.execute(
+            f"INSERT INTO tasks ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (record.seq, record.task_id, record.api_key, json.dumps(record.request),
+             record.base_url, plan.create_ms, plan.pending_ms, plan.processing_ms,
+             plan.outcome, plan.fail_code, plan.fail_msg, record.width, record.height,
+             json.dumps(record.scenario)),
+        )
         return record
 
     def get_task(self, task_id: str) -> TaskRecord | None:
