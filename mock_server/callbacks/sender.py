@@ -115,13 +115,26 @@ class HostPolicy:
         return any(ip in net for net in self.networks)
 
     def checked_address(self, host: str, port: int) -> str:
-        """Resolve `host` and return the address to connect to, once EVERY address passed."""
+        """Resolve `host` and return the address to connect to, once EVERY address passed.
+
+        An IP literal in any spelling is read here, never by a resolver: the address the
+        policy judged is the one connected to. With an allowlist, a name is looked up only
+        when it is listed (or is `localhost`): no DNS query for a name it cannot admit.
+        """
         host = host.strip("[]").lower().rstrip(".")
         listed = host in self.names
+        literal = host_address(host)
         try:
-            if host.endswith(".invalid"):  # RFC 6761: never resolves, so never ask a resolver
+            if literal is not None:
+                addresses = [str(literal)]
+            elif self.entries and not listed and not _is_localhost(host):
+                raise HostNotAllowed(f"host not allowed: {host} is a name not listed in "
+                                     f"callback_allowed_hosts ({self.describe()}); names "
+                                     f"are looked up only when listed")
+            elif host.endswith(".invalid"):  # RFC 6761: never resolves, never ask
                 raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            addresses = resolve(host, port)
+            else:
+                addresses = resolve(host, port)
         except UnicodeError:
             raise HostNotAllowed(f"host not allowed: {host!r} is not a name a resolver "
                                  f"can look up") from None
@@ -146,6 +159,10 @@ class HostPolicy:
 
     def describe(self) -> str:
         return ", ".join(self.entries) or "any host"
+
+
+def _is_localhost(host: str) -> bool:
+    return host == "localhost" or host.endswith(".localhost")
 
 
 def private_reason(url: str) -> str | None:

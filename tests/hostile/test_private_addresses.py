@@ -113,7 +113,7 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch, answers: dict[str, list[str]]) -> 
 def test_a_public_looking_name_resolving_to_loopback_is_refused_at_delivery(
         make_mock: MakeMock, receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
     asked = fake_dns(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
-    mock = make_mock(callback_reject_private=True)
+    mock = make_mock(callback_reject_private=True, callback_allowed_hosts="hooks.example.com")
     port = receiver.url.split(":")[2].split("/")[0]
     task_id = mock.task(f"http://hooks.example.com:{port}/cb")  # passes submit: a public name
     assert mock.advance_and_deliver(1) == 1
@@ -130,8 +130,8 @@ def test_the_name_is_checked_again_on_every_attempt(receiver: Receiver,
     answers = {"hooks.example.com": ["127.0.0.1"]}
     fake_dns(monkeypatch, answers)
     port = int(receiver.url.split(":")[2].split("/")[0])
-    open_policy = Sender(HostPolicy.parse(["loopback"]))
-    strict = Sender(HostPolicy.parse(["loopback"], reject_private=True))
+    open_policy = Sender(HostPolicy.parse(["hooks.example.com"]))
+    strict = Sender(HostPolicy.parse(["hooks.example.com"], reject_private=True))
     url = f"http://hooks.example.com:{port}/cb"
     assert asyncio.run(open_policy.post(url, b"{}", 5)).status == 200  # the stand-in works
     refused = asyncio.run(strict.post(url, b"{}", 5))
@@ -139,6 +139,15 @@ def test_the_name_is_checked_again_on_every_attempt(receiver: Receiver,
     answers["hooks.example.com"] = ["127.0.0.1", "::1"]
     assert asyncio.run(strict.post(url, b"{}", 5)).final
     assert len(receiver.received) == 1
+
+
+def test_names_outside_the_allowlist_are_never_looked_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = fake_dns(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
+    policy = Sender(HostPolicy.parse(["loopback"]))
+    for url in ("http://hooks.example.com/cb", "http://random-fuzzed-name.test/cb"):
+        result = asyncio.run(policy.post(url, b"{}", 5))
+        assert result.final and not result.contacted and "not listed" in (result.error or "")
+    assert asked == []  # no DNS query leaves the machine for a name the policy cannot admit
 
 
 @pytest.mark.parametrize("host", ["127.1", "0x7f.1", "2130706433", "0177.0.0.1"])
