@@ -92,5 +92,9 @@ def gunicorn_logger_class(keys: Iterable[str]) -> type:
             for log in (self.error_log, self.access_log):
                 for handler in log.handlers:
                     handler.addFilter(mask)
+            root = logging.getLogger()
+            if not root.handlers:  # the app's own warnings and tracebacks: masked the same way
+                for handler in self.error_log.handlers:
+                    root.addHandler(handler)
 
     return MaskingLogger

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server import create_app
+from tests.support.apps import make_app
 from tests.support.serve import DEFAULT_KEY, ServeProcess
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_KEY}"}
@@ -89,7 +89,7 @@ def served() -> Iterator[ServeProcess]:
 @pytest.fixture
 def client() -> FlaskClient:
     """An in-process mock (memory store) and its test client."""
-    return create_app({"store": "memory", "profile": "instant"}).test_client()
+    return make_app({"profile": "instant"}).test_client()
 
 
 def assert_envelope(status: int, body: Any, expected: int | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from mock_server.journal.buffer import key_id, mask_key
+from mock_server.domain.keys import key_id, mask_key
 
 KEY = "flux2-mock-key"
 OTHER_KEY = "other-hostile-key"  # the server under test accepts it too

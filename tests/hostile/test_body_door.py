@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server.api.request_body import lone_surrogate_at, parse_json
 from mock_server.domain.errors import InvalidRequest
+from mock_server.web.body import lone_surrogate_at, parse_json
 from tests.support.serve import ServeProcess
 
 from .conftest import AUTH, JSON_AUTH, SUBMIT, assert_envelope, port_of, raw_exchange

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mock_server.control.params import api_key_arg, parse_value, query_args
 from mock_server.domain.errors import ApiError
-from mock_server.journal.buffer import key_id, mask_key
+from mock_server.domain.keys import key_id, mask_key
 
 from .conftest import JSON_AUTH, SUBMIT, assert_envelope
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from mock_server.journal.buffer import key_id, mask_key
+from mock_server.domain.keys import key_id, mask_key
 from mock_server.serving.log_masking import MaskFilter, mask_query, mask_text
 from tests.support.serve import ServeProcess
 

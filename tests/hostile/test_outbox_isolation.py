@@ -18,12 +18,13 @@ from typing import Any
 import pytest
 import requests
 
-from mock_server import VirtualClock, create_app
+from mock_server import VirtualClock
 from mock_server.domain.lifecycle import TaskPlan
-from mock_server.storage.memory.tasks import TaskRecord
+from mock_server.domain.tasks import TaskRecord
 from mock_server.storage.sqlite.tasks import SQLiteStore
 from tests.callbacks.conftest import START_MS, CallbackMock, callback_body
 from tests.callbacks.receiver import HANG, Receiver
+from tests.support.apps import make_app
 from tests.support.serve import DEFAULT_KEY, ServeProcess, submit
 
 POISON = "http://127.0.0.1:9/\ud800"
@@ -48,9 +49,8 @@ def test_a_poisoned_row_is_set_aside_and_every_other_callback_goes_out(
     path = tmp_path / "tasks.sqlite3"
     poisoned = poison(path)
     clock = VirtualClock(START_MS)
-    app = create_app({"store": str(path), "profile": "instant", "pending_ms": 0,
-                      "processing_ms": 1000, "callback_dispatch": "manual"},
-                     store=SQLiteStore(path), clock=clock)
+    app = make_app({"store": str(path), "profile": "instant", "pending_ms": 0,
+                    "processing_ms": 1000, "callback_dispatch": "manual"}, clock=clock)
     mock = CallbackMock(app, clock)
     good = [mock.task(f"{receiver.url}?n={n}") for n in range(3)]
     assert mock.advance_and_deliver(2) == 3
@@ -101,10 +101,8 @@ def test_hanging_refusing_garbled_and_forbidden_receivers_delay_nobody(
     hanging = Receiver([HANG] * 5)
     try:
         clock = VirtualClock(START_MS)
-        app = create_app({"store": "memory", "profile": "instant", "pending_ms": 0,
-                          "processing_ms": 1000, "callback_dispatch": "manual",
-                          "callback_timeout_s": 1, "callback_allowed_hosts": "loopback"},
-                         clock=clock)
+        app = make_app({"profile": "instant", "pending_ms": 0, "processing_ms": 1000,
+                        "callback_dispatch": "manual", "callback_timeout_s": 1}, clock=clock)
         mock = CallbackMock(app, clock)
         bad = [mock.task(url) for url in (hanging.url, garbage_server, closed_port_url(),
                                           "http://192.0.2.1/cb", POISON.replace("\ud800", "x"))]

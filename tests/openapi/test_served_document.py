@@ -49,7 +49,7 @@ def test_every_route_of_the_app_is_an_operation(served: dict[str, Any]) -> None:
     app = create_app({"store": "memory"})
     documented = {(path, method) for path, method, _ in every_operation(served)}
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.rule.endswith("/") and rule.rule != "/":
+        if rule.endpoint == "static" or (rule.rule.endswith("/") and rule.rule != "/"):
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         path = path.replace("{task_id}", "{taskId}").replace("{model}", "flux-2")
