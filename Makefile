@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test test-fast lint bench soak contract clean
+.PHONY: run test test-fast lint bench soak contract fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 DURATION ?= 600
 soak: $(STAMP)
 	$(BIN)/python -m benchmarks.soak --seconds $(DURATION) $(ARGS)
+# Schemathesis against the served /openapi.json of a real server: at least 10,000 cases,
+# every check on, callbacks limited to loopback (tests/openapi/fuzzing.py).
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.openapi.fuzzing --max-examples 300 --min-cases 10000 $(ARGS)
 
 contract: $(STAMP)
 	@test -n "$(BASE_URL)" || (echo "usage: make contract BASE_URL=http://... API_KEY=..." && exit 2)

@@ -126,6 +126,11 @@ def _one_of(subs: list[Any]) -> Check:
     return lambda v: sum(1 for c in checks if c(v)) == 1
 
 
+def _not(sub: Any) -> Check:
+    check = _compile(sub)
+    return lambda v: not check(v)
+
+
 def _if(condition: Any, then: Any, otherwise: Any) -> Check:
     test, when_true, when_false = _compile(condition), _compile(then), _compile(otherwise)
     return lambda v: when_true(v) if test(v) else when_false(v)
@@ -152,6 +157,7 @@ _KEYWORDS: dict[str, Callable[[Any], Check]] = {
     "allOf": _all_of,
     "anyOf": _any_of,
     "oneOf": _one_of,
+    "not": _not,
 }
 
 

@@ -195,7 +195,7 @@ def describe(error: ValidationError) -> FieldError:
     elif kind in ("enum", "const"):
         allowed = error.validator_value if kind == "enum" else [error.validator_value]
         text = f"{name} must be one of {', '.join(map(str, allowed))}; got {_show(value)}"
-    elif kind == "pattern":
+    elif kind in ("pattern", "not"):
         text = f"{name} {rule or 'has the wrong form'}, got {_show(value)}"
     else:
         text = f"{name}: {error.message}"

@@ -1,4 +1,4 @@
-"""GET /openapi.json: schemas/openapi.yaml with every schema file it references bundled in."""
+"""GET /openapi.json: openapi.yaml and openapi-control.yaml as one document, files bundled."""
 
 from __future__ import annotations
 
@@ -46,11 +46,55 @@ def _rewrite(node: Any, current: str | None, wanted: set[str]) -> Any:
     return node
 
 
+def _renamed_refs(node: Any, renames: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: (renames.get(v, v) if k == "$ref" and isinstance(v, str)
+                    else _renamed_refs(v, renames)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_renamed_refs(item, renames) for item in node]
+    return node
+
+
+def with_control_plane(document: dict[str, Any], control: dict[str, Any]) -> dict[str, Any]:
+    """Return `document` with every control operation as openapi-control.yaml describes it.
+
+    openapi.yaml lists the control operations by name only; the served document must
+    describe each fully (parameters, bodies, every answer). A control component whose
+    name the API document already uses for something else is renamed `Control<Name>`.
+    """
+    merged = dict(document)
+    components = {kind: dict(items) for kind, items in document.get("components", {}).items()}
+    renames: dict[str, str] = {}
+    for kind, items in control.get("components", {}).items():
+        for name, value in items.items():
+            mine = components.get(kind, {}).get(name)
+            if mine is not None and mine != value:
+                renames[f"#/components/{kind}/{name}"] = f"#/components/{kind}/Control{name}"
+    for kind, items in control.get("components", {}).items():
+        target = components.setdefault(kind, {})
+        for name, value in items.items():
+            key = renames.get(f"#/components/{kind}/{name}", name).rsplit("/", 1)[-1]
+            target.setdefault(key, _renamed_refs(value, renames))
+    paths = dict(document.get("paths", {}))
+    security = control.get("security")
+    for path, item in control.get("paths", {}).items():
+        item = _renamed_refs(item, renames)
+        for method, operation in item.items():
+            # The control document's default security, not the API's bearer key.
+            if method != "parameters" and security is not None:
+                operation.setdefault("security", security)
+        paths[path] = item
+    merged["paths"], merged["components"] = paths, components
+    return merged
+
+
 @cache
 def bundled_document() -> dict[str, Any]:
     """Return the OpenAPI document with only local references, ready to serve as JSON."""
     folder = schemas_dir()
-    document = yaml.safe_load((folder / "openapi.yaml").read_text("utf-8"))
+    document = with_control_plane(
+        yaml.safe_load((folder / "openapi.yaml").read_text("utf-8")),
+        yaml.safe_load((folder / "openapi-control.yaml").read_text("utf-8")))
     wanted: set[str] = set()
     bundle = _rewrite(document, None, wanted)
     schemas = bundle.setdefault("components", {}).setdefault("schemas", {})

@@ -283,7 +283,9 @@ def build_dispatcher(settings: Settings, store: TaskStore, outbox: Outbox, clock
     mode = settings.callback_dispatch
     background = mode == "thread" or (mode == "auto" and not isinstance(clock, VirtualClock))
     dispatcher = Dispatcher(outbox, store, clock,
-                            Sender(HostPolicy.parse(settings.callback_allowed_hosts)),
+                            Sender(HostPolicy.parse(
+                                settings.callback_allowed_hosts,
+                                reject_private=settings.callback_reject_private)),
                             RetryPolicy.from_settings(settings, profile),
                             failure_envelope=settings.failure_callback_envelope,
                             background=background)

@@ -6,22 +6,15 @@ from flask import Blueprint, Response, jsonify, request
 
 from mock_server.conformance.evaluation import render_table
 from mock_server.conformance.report import KEY_HEADER
-from mock_server.control.views import control
-from mock_server.domain.errors import field_error
+from mock_server.control.params import query_args
+from mock_server.control.views import control, key_arg
 
 bp = Blueprint("control_reports", __name__, url_prefix="/_mock")
 
 
 def key_param() -> str | None:
     """The key a report is about: `?apiKeyId=`, `?apiKey=` or the X-Flux2-Api-Key header."""
-    api_key = request.args.get("apiKey") or request.headers.get(KEY_HEADER) or None
-    wanted_id = request.args.get("apiKeyId")
-    if api_key is None and wanted_id:  # a key named by its id, as the control plane shows it
-        api_key = control().key_named(wanted_id)
-        if api_key is None:
-            raise field_error("apiKeyId", "known",
-                              f"apiKeyId {wanted_id!r} names none of the server's API keys")
-    return api_key
+    return key_arg(request.args) or request.headers.get(KEY_HEADER) or None
 
 
 @bp.get("/metrics")
@@ -35,14 +28,15 @@ def metrics() -> Response:
 @bp.get("/spend")
 def spend() -> Response:
     """The spend meter: what the tasks would have cost on the real API, and balances."""
-    include = request.args.get("tasks", "1").lower() not in ("0", "false", "no")
-    return jsonify(control().spend(key_param(), include_tasks=include))
+    args = query_args("controlSpend", request.args)
+    return jsonify(control().spend(key_param(), include_tasks=bool(args["tasks"])))
 
 
 @bp.get("/conformance")
 def conformance() -> Response:
     """Report on one key (by id, key or header); on every key without one."""
+    args = query_args("controlConformance", request.args)
     report = control().conformance(key_param())
-    if request.args.get("format") == "text":
+    if args["format"] == "text":
         return Response(render_table(report) + "\n", mimetype="text/plain")
     return jsonify(report)

@@ -117,7 +117,7 @@ def parse_force(body: Any) -> tuple[str, str | None]:
     if not isinstance(body, dict):
         raise InvalidRequest("the body must be a JSON object like {\"outcome\": \"failed\"}")
     outcome = body.get("outcome")
-    if outcome not in FORCE_OUTCOMES:
+    if not isinstance(outcome, str) or outcome not in FORCE_OUTCOMES:  # {} is unhashable
         raise field_error("outcome", "enum", "outcome must be one of "
                           f"{', '.join(FORCE_OUTCOMES)}; got {json.dumps(outcome)}")
     code = body.get("failCode")

@@ -7,10 +7,12 @@ API's envelope. With an admin token set, every endpoint but health requires
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from mock_server.control.params import api_key_arg, checked_body
 from mock_server.control.service import ControlService
 from mock_server.domain import scenarios
 from mock_server.domain.errors import InvalidRequest, field_error
@@ -28,11 +30,9 @@ def control() -> ControlService:
     return mock_state().control
 
 
-def known_key(api_key: str | None) -> str | None:
-    """Return `api_key` when it is one of the server's keys (or None); else raise naming it."""
-    if api_key is not None and api_key not in mock_state().settings.api_keys:
-        raise field_error("apiKey", "known", "apiKey is not one of the server's API keys")
-    return api_key
+def key_arg(args: Mapping[str, str]) -> str | None:
+    """The key `apiKeyId` or `apiKey` (id, masked form or key) names; 404 for none of ours."""
+    return api_key_arg(args, mock_state().settings.api_keys)
 
 
 @bp.get("/health")
@@ -43,7 +43,7 @@ def health() -> Response:
 @bp.post("/reset")
 def reset() -> Response:
     """Forget everything (tasks, queue, run-time settings, journal, clock) or one key's part."""
-    api_key = known_key(request.args.get("apiKey") or None)
+    api_key = key_arg(request.args)
     done = control().reset(api_key)
     return jsonify({"reset": done, "apiKey": None if api_key is None else mask_key(api_key)})
 
@@ -59,13 +59,8 @@ def advance() -> Response:
     body = json_body()
     if not isinstance(body, dict) or not (("seconds" in body) ^ ("ms" in body)):
         raise InvalidRequest('send one of {"seconds": <number>} or {"ms": <integer>}')
-    value = body.get("seconds", body.get("ms"))
-    name = "seconds" if "seconds" in body else "ms"
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 \
-            or (name == "ms" and not isinstance(value, int)):
-        raise field_error(name, "minimum", f"{name} must be a number of at least 0, "
-                          f"got {value!r}")
-    seconds = value if name == "seconds" else value / 1000
+    checked_body("controlAdvanceClock", body)  # types, bounds; 167166.0 is a whole ms
+    seconds = float(body["seconds"]) if "seconds" in body else int(body["ms"]) / 1000
     return jsonify(control().advance(seconds))
 
 
@@ -81,6 +76,11 @@ def change_settings() -> Response:
     if not isinstance(body, dict) or not body:
         raise InvalidRequest("send a JSON object of settings to change: "
                              f"{', '.join(RUNTIME_SETTINGS)}")
+    unknown = sorted(set(body) - set(RUNTIME_SETTINGS))
+    if unknown:
+        raise field_error(unknown[0], "setting", f"{unknown[0]!r} cannot be changed at run "
+                          f"time; these can: {', '.join(RUNTIME_SETTINGS)}")
+    checked_body("controlChangeSettings", body)
     try:
         values = checked_overrides(body)
     except SettingsError as exc:
@@ -118,6 +118,7 @@ def enqueue_scenario() -> Response:
     body = json_body()
     if not isinstance(body, dict):
         raise InvalidRequest('send {"scenario": "fail:CONTENT_VIOLATION", "count": 1}')
+    checked_body("controlEnqueueScenario", body)
     text = body.get("scenario")
     if not isinstance(text, str) or not text.strip():
         raise field_error("scenario", "required", "scenario must be a non-empty scenario "
@@ -131,13 +132,12 @@ def enqueue_scenario() -> Response:
                           "tokens (http=, latency=, close, truncate, malformed) apply to one "
                           "request: send them in X-Mock-Scenario or set fault_rate")
     count = body.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_QUEUED:
+    if isinstance(count, bool) or not isinstance(count, int | float) \
+            or not 1 <= count <= MAX_QUEUED or count != int(count):
         raise field_error("count", "range", f"count must be a whole number from 1 to "
                           f"{MAX_QUEUED}, got {count!r}")
-    api_key = body.get("apiKey")
-    if api_key is not None and api_key not in mock_state().settings.api_keys:
-        raise field_error("apiKey", "known", "apiKey must be one of the server's API keys")
-    response = jsonify(control().enqueue(text.strip(), count, api_key).as_dict())
+    api_key = key_arg({"apiKey": body.get("apiKey") or ""})
+    response = jsonify(control().enqueue(text.strip(), int(count), api_key).as_dict())
     response.status_code = 201
     return response
 
@@ -145,5 +145,5 @@ def enqueue_scenario() -> Response:
 @bp.delete("/scenario-queue")
 def clear_scenario_queue() -> Response:
     """Drop every queued scenario, or those of `?apiKey=`."""
-    control().clear_queue(request.args.get("apiKey") or None)
+    control().clear_queue(key_arg(request.args))
     return scenario_queue()

@@ -17,6 +17,7 @@ from typing import Any
 MARKER = re.compile(r"\[mock:([^\]]*)\]", re.IGNORECASE)
 FAIL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 MAX_DURATION_MS = 7 * 24 * 3600 * 1000
+_DIGITS = re.compile(r"^[0-9]{1,12}$")
 
 
 class ScenarioError(ValueError):
@@ -51,7 +52,7 @@ class Scenario:
 
 
 def _duration(name: str, value: str | None) -> int:
-    if value is None or not value.strip().isdigit():
+    if value is None or not _DIGITS.match(value.strip()):  # isdigit() takes "²": int() not
         raise ScenarioError(f"scenario token {name}=<ms> needs a whole number of milliseconds, "
                             f"got {value!r}")
     ms = int(value)
@@ -102,7 +103,7 @@ def _flag(name: str, field: str, value: Any = True) -> Callable[[str | None], di
 
 
 def _http(value: str | None) -> dict[str, Any]:
-    if value is None or not value.strip().isdigit() or not 400 <= int(value) <= 599:
+    if value is None or not _DIGITS.match(value.strip()) or not 400 <= int(value) <= 599:
         raise ScenarioError(f"scenario token http=<status> needs an HTTP error status from 400 "
                             f"to 599, got {value!r}")
     return {"http_status": int(value)}

@@ -57,6 +57,9 @@ class JsonErrorWorker(SyncWorker):
         if not captured.data:
             return
         status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1")
+        if type(exc).__name__ == "UnsupportedTransferCoding":
+            # gunicorn says 501; a coding the client made up is the client's error (a 4xx).
+            status_line = "HTTP/1.1 400 Bad Request"
         server_fault = " 5" in status_line[:10]
         detail = "the server failed to handle this request" if server_fault else str(exc)
         try:

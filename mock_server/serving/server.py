@@ -17,6 +17,7 @@ from gunicorn.arbiter import Arbiter
 
 from mock_server import __version__
 from mock_server.serving.worker import RESERVE, SLEEPERS
+from mock_server.serving.log_masking import gunicorn_logger_class
 from mock_server.settings import Settings
 from mock_server.storage.sqlite.tasks import SQLiteStore
 
@@ -66,6 +67,8 @@ class MockServer(BaseApplication):
             "timeout": 30,
             "proc_name": "flux2-mock",
             "when_ready": self._when_ready,
+            # Access and error lines never show a key in full (docs/control-plane.md).
+            "logger_class": gunicorn_logger_class([*s.api_keys, s.admin_token or ""]),
         }
         for key, value in options.items():
             self.cfg.set(key, value)

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 
-from mock_server.domain.errors import InvalidRequest, UnsupportedMediaType, field_error
-
-
-def _not_json(name: str) -> Any:
-    # Python's json reads NaN and Infinity; JSON (RFC 8259) has no such values.
-    raise InvalidRequest(f"the request body is not valid JSON: {name} is not a JSON value")
+from mock_server.domain.errors import UnsupportedMediaType, field_error
+from mock_server.web.body import parse_json, read_limited
 
 
 def json_body() -> Any:
@@ -21,16 +16,22 @@ def json_body() -> Any:
                                     or request.mimetype.endswith("+json")):
         got = request.headers.get("Content-Type") or "none"
         raise UnsupportedMediaType(f"Content-Type must be application/json, got {got}")
-    raw = request.get_data(cache=False)
-    if not raw.strip():
-        raise InvalidRequest("the request body is empty; send a JSON object")
-    try:
-        return json.loads(raw, parse_constant=_not_json)
-    except UnicodeDecodeError:
-        raise InvalidRequest("the request body is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"the request body is not valid JSON: {exc.msg} at line "
-                             f"{exc.lineno} column {exc.colno}") from None
+    return parse_json(body_bytes())
+
+
+def body_bytes() -> bytes:
+    """Return the raw body, however it is framed, never more than `max_body_bytes`."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if request.content_length is not None:  # werkzeug answers 413 past the limit itself
+        return read_limited(request.stream, limit)
+    environ = request.environ
+    framed = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() \
+        or environ.get("wsgi.input_terminated")
+    if not framed or environ.get("wsgi.input") is None:
+        return b""  # no length and no framing: HTTP/1.1 says there is no body
+    # werkzeug may cut a chunked body at the limit without a word: the server's own input
+    # is read instead, and refused (413) once it passes the limit.
+    return read_limited(environ["wsgi.input"], limit)
 
 
 def int_arg(name: str, default: int | None = None, *, low: int = 0,

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from mock_server.domain.deliveries import (
+    ABANDONED,
     WAITING,
     Attempt,
     Delivery,
@@ -69,6 +70,15 @@ _CLAIMABLE = (f"o.state = 'waiting' AND (o.lease_until IS NULL OR o.lease_until 
               f"AND {_DUE} <= :now")
 
 
+def _text(raw: bytes | None) -> tuple[str, bool]:
+    """Return a stored URL as text and whether it was readable (else it is never sent)."""
+    data = raw or b""
+    try:
+        return data.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), False
+
+
 class SQLiteOutbox:
     """Deliveries and their journal in the SQLite file of the tasks."""
 
@@ -104,17 +114,25 @@ class SQLiteOutbox:
         added = 0
         with self._write() as conn:
             cursor, top = self._scan_range()
+            # As bytes: json_extract turns a stored "\ud800" escape into bytes that are no
+            # UTF-8, and reading them as text would fail this whole scan, on every tick.
             rows = conn.execute(
-                "SELECT task_id, json_extract(request_json, '$.callback_url'), scenario_json "
-                "FROM tasks WHERE seq > ? AND seq <= ? "
+                "SELECT task_id, CAST(json_extract(request_json, '$.callback_url') AS BLOB), "
+                "scenario_json FROM tasks WHERE seq > ? AND seq <= ? "
                 "AND json_extract(request_json, '$.request_type') = 'callback'",
                 (cursor, top)).fetchall()
-            for task_id, url, scenario_json in rows:
-                for delivery, reason, state, delay in first_rows(json.loads(scenario_json)):
+            for task_id, raw_url, scenario_json in rows:
+                url, readable = _text(raw_url)
+                try:
+                    first = first_rows(json.loads(scenario_json))
+                except (ValueError, TypeError, AttributeError):  # one bad row, not every row
+                    first, readable = [(1, "completion", ABANDONED, 0)], False
+                for delivery, reason, state, delay in first:
                     added += conn.execute(
                         "INSERT OR IGNORE INTO callback_outbox (task_id, delivery, reason, url, "
                         "delay_ms, state) VALUES (?,?,?,?,?,?)",
-                        (task_id, delivery, reason, str(url), delay, state)).rowcount
+                        (task_id, delivery, reason, url, delay,
+                         state if readable else ABANDONED)).rowcount
             conn.execute("UPDATE callback_scan SET seq = ? WHERE id = 1", (top,))
         return added
 
