@@ -16,8 +16,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
 from mock_server import __version__
-from mock_server.serving.worker import RESERVE, SLEEPERS
 from mock_server.serving.log_masking import gunicorn_logger_class
+from mock_server.serving.worker import RESERVE, SLEEPERS
 from mock_server.settings import Settings
 from mock_server.storage.sqlite.tasks import SQLiteStore
 
