@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test test-fast lint bench soak contract fuzz clean
+.PHONY: run test test-fast lint bench soak contract report fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,16 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@echo "flux2-mock is installed in $(VENV)/ (not on PATH). While it serves, in another shell:"
+	@echo "  make report                     # conformance report of your client (exit 1 if not)"
+	@echo "  make contract BASE_URL=http://127.0.0.1:8000 API_KEY=flux2-mock-key"
+	@echo "  $(BIN)/flux2-mock --help       # or: . $(BIN)/activate, then flux2-mock ..."
+	@echo
 	$(BIN)/flux2-mock serve $(ARGS)
+
+# The conformance report of the mock `make run` serves (BASE_URL= for another one).
+report: $(STAMP)
+	$(BIN)/flux2-mock report --base-url "$(or $(BASE_URL),http://127.0.0.1:8000)" $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(ARGS)

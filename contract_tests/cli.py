@@ -23,10 +23,10 @@ from .options import (
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--base-url", envvar="FLUX2_BASE_URL", required=True,
+@click.option("--base-url", envvar="FLUX2_BASE_URL",
               help="The target, e.g. http://127.0.0.1:8000 or https://api.apixo.ai "
                    "[env FLUX2_BASE_URL].")
-@click.option("--api-key", envvar="FLUX2_API_KEY", required=True,
+@click.option("--api-key", envvar="FLUX2_API_KEY",
               help="A valid key for the target [env FLUX2_API_KEY].")
 @click.option("--max-tasks", type=click.IntRange(min=0),
               help="Most tasks the run may create [default: 25 for a live target, none on "
@@ -76,6 +76,13 @@ def main(**values: Any) -> None:
     if values["seed"] is None:
         values["seed"] = random.SystemRandom().randrange(2**31)
     values["select"] = tuple(values["select"])
+    if list_only:  # listing contacts no target: it needs neither
+        values["base_url"] = values["base_url"] or "http://127.0.0.1:8000"
+        values["api_key"] = values["api_key"] or "unused"
+    for name, env in (("base_url", "FLUX2_BASE_URL"), ("api_key", "FLUX2_API_KEY")):
+        if not values[name]:
+            flag = "--" + name.replace("_", "-")
+            raise click.UsageError(f"Missing option '{flag}' (or env {env}).")
     try:
         options = Options(**values)
     except UsageError as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -43,19 +44,49 @@ def main() -> None:
               help="Share of API requests answered with a server fault, 0 to 1. [default: 0]")
 @click.option("--admin-token", help="Bearer token the control plane /_mock/ requires; "
               "needed when --host is not a loopback address.")
+@click.option("--callback-exempt-hosts", "conformance_callback_exempt_hosts", multiple=True,
+              metavar="HOSTS",
+              help="Callback hosts the conformance report does not flag as unreachable or "
+                   "plain http: 'loopback', names, IPs or CIDRs (repeatable).")
+@click.option("--result-url-ttl-s", type=int,
+              help="Seconds a result URL lives (then 410, and result-never-downloaded may "
+                   "fire). [default: 86400]")
+@click.option("--fresh", is_flag=True,
+              help="Start from an empty store: forget earlier tasks, journal, callbacks and "
+                   "the clock offset.")
 def serve(**options: Any) -> None:
     """Serve the mock API until SIGINT or SIGTERM."""
+    from mock_server.serving.preflight import port_problem, prepare_store
     from mock_server.serving.server import serve as run_server
+    from mock_server.storage import StorageUnavailable
 
     config_file = options.pop("config_file")
-    for name in ("api_keys", "key_plans", "key_balances"):
+    fresh = options.pop("fresh")
+    for name in ("api_keys", "key_plans", "key_balances", "conformance_callback_exempt_hosts"):
         if not options[name]:  # an empty repeatable flag must not replace the config's list
             options.pop(name)
     try:
         settings = load_settings(config_file=config_file, overrides=options)
     except SettingsError as exc:
-        raise click.UsageError(str(exc)) from None
-    run_server(settings)
+        fail(str(exc), "flux2-mock serve --help lists the options; docs/configuration.md "
+             "the settings.")
+    problem = port_problem(settings.host, settings.port)
+    if problem:
+        fail(problem)
+    try:
+        contents = prepare_store(settings, fresh=fresh)
+    except (StorageUnavailable, OSError, sqlite3.Error) as exc:
+        fail(f"cannot use the store {settings.store_path}: {exc}",
+             "Pass --store PATH (a writable file) or --store memory.")
+    run_server(settings, contents)
+
+
+def fail(problem: str, fix: str = "") -> NoReturn:
+    """Print a problem (and its fix) in a line or two, no traceback, and exit 2."""
+    click.echo(f"flux2-mock: {problem}", err=True)
+    if fix:
+        click.echo(f"  {fix}", err=True)
+    sys.exit(2)
 
 
 @main.command()
@@ -91,11 +122,11 @@ def report(base_url: str, api_key: str | None, admin_token: str | None, as_json:
     from mock_server.conformance.evaluation import render_table
     from mock_server.conformance.report import ReportUnavailable, fetch_report, fetch_spend
 
+    check_reachable(base_url)
     try:
         found = fetch_report(base_url, api_key=api_key, admin_token=admin_token)
     except ReportUnavailable as exc:
-        click.echo(f"flux2-mock report: {exc}", err=True)
-        sys.exit(2)
+        fail(f"report: {exc}")
     spend = fetch_spend(base_url, api_key=api_key, admin_token=admin_token)
     if as_json:
         click.echo(json.dumps({**found, "spend": spend}, indent=2))
@@ -105,6 +136,27 @@ def report(base_url: str, api_key: str | None, admin_token: str | None, as_json:
                        f"real API would have charged (saved by the mock)")
         click.echo(render_table(found))
     sys.exit(0 if found["conformant"] else 1)
+
+
+def check_reachable(base_url: str) -> None:
+    """Exit 2 with what to do when nothing answers at `base_url` (a stopped mock)."""
+    import requests
+
+    try:
+        requests.get(base_url.rstrip("/") + "/_mock/health", timeout=10)
+    except requests.exceptions.InvalidURL:
+        fail(f"report: {base_url!r} is not a URL.", "Pass --base-url http://127.0.0.1:8000.")
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema):
+        fail(f"report: {base_url!r} is not an http URL.",
+             "Pass --base-url http://127.0.0.1:8000.")
+    except requests.ConnectionError:
+        fail(f"report: cannot reach {base_url.rstrip('/')}/_mock/conformance: nothing answers "
+             f"there (is the mock stopped?).",
+             "Start it with `make run` (or .venv/bin/flux2-mock serve), or pass the "
+             "--base-url it prints.")
+    except requests.Timeout:
+        fail(f"report: {base_url} did not answer within 10 s.",
+             "Check that the mock there is running and not stopped in a debugger.")
 
 
 if __name__ == "__main__":  # pragma: no cover

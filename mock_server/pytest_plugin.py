@@ -5,8 +5,13 @@ heavy and does nothing until a test asks for the fixture.
 
     def test_my_client(flux2_mock):
         client = MyClient(flux2_mock.base_url, flux2_mock.api_key, sleep=flux2_mock.advance)
+        flux2_mock.queue("fail:NSFW")                 # the next submit fails
         client.generate("a red fox")
+        assert flux2_mock.count_requests("status") >= 1
         flux2_mock.assert_conformant()
+
+The same test file runs against a mock already serving (`--flux2-mock-url URL`): every
+helper goes through the control plane, in-process too, so both give the same answers.
 """
 
 from __future__ import annotations

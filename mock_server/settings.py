@@ -190,4 +190,14 @@ def _coerce(name: str, hint: Any, raw: Any, source: str) -> Any:
             return float(raw)
         return str(raw)
     except (TypeError, ValueError):
-        raise SettingsError(f"{source}: {name} must be of type {text}, got {raw!r}") from None
+        raise SettingsError(f"{source}: {name} must be {_KIND_WORDS[_kind(text)]}, "
+                            f"got {raw!r}") from None
+
+
+# How a field's type reads in an error a person sees (not "<class 'int'>").
+_KIND_WORDS = {"bool": "true or false", "int": "a whole number", "float": "a number",
+               "str": "text"}
+
+
+def _kind(hint_text: str) -> str:
+    return next((k for k in ("bool", "int", "float") if k in hint_text), "str")

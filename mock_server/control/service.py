@@ -5,6 +5,7 @@ Views under `/_mock/` parse a request, call one method here, and answer its resu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from mock_server.control.tasks import (
     timeline,
 )
 from mock_server.domain.clock import OffsetClock
+from mock_server.domain.deliveries import WAITING
 from mock_server.domain.errors import Conflict, TaskNotFound
 from mock_server.domain.keys import key_id, mask_key
 from mock_server.domain.profiles import profile_names
@@ -162,6 +164,28 @@ class ControlService:
         number = self.dispatcher.redeliver(record)
         return {"taskId": task_id, "delivery": number, "state": "waiting"}
 
+    def deliver_due(self, timeout_s: float | None = None) -> dict[str, Any]:
+        """Make every callback attempt due now, and return once each was made (or time ran out).
+
+        Attempts another worker's dispatcher already holds are waited for, not repeated: when
+        this returns, every delivery due now was delivered or failed (and waits for a retry).
+        """
+        now = self.clock.now_ms()
+        limit = self.dispatcher.policy.timeout_ms / 1000 + 5 if timeout_s is None else timeout_s
+        deadline = time.monotonic() + limit
+        made = self.dispatcher.deliver_due(now)
+        while (waiting := self.due_deliveries(now)) and time.monotonic() < deadline:
+            time.sleep(0.02)  # another process's attempt is in flight under its lease
+            made += self.dispatcher.deliver_due(now)
+        return {"now": now, "attempts": made, "waiting": waiting}
+
+    def due_deliveries(self, now_ms: int) -> int:
+        """Count the deliveries due at `now_ms` whose attempt has not been made yet."""
+        return sum(1 for record in iter_tasks(self.store)
+                   if record.request.get("request_type") == "callback"
+                   for d in self.dispatcher.journal(record.task_id)
+                   if d.state == WAITING and d.due_ms is not None and d.due_ms <= now_ms)
+
     def callback_outcomes(self, tasks: Iterable[TaskRecord]) -> dict[str, int]:
         """Return the callback attempts made for `tasks`, counted by outcome."""
         counts = dict.fromkeys(OUTCOMES, 0)
@@ -214,6 +238,7 @@ class ControlService:
     def journal_page(self, *, api_key: str | None, task_id: str | None, after_seq: int,
                      limit: int) -> dict[str, Any]:
         """A page of the request journal, oldest first."""
+        self.journal.settle()  # requests other worker processes answered are in the page
         task_ids = [task_id] if task_id else []
         # Given a task only, ask for no key's entries but that task's.
         keys = [api_key] if api_key is not None else ([] if task_ids else None)

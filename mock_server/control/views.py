@@ -64,6 +64,12 @@ def advance() -> Response:
     return jsonify(control().advance(seconds))
 
 
+@bp.post("/callbacks/deliver-due")
+def deliver_due() -> Response:
+    """Make every callback attempt due now; answer once each was made (delivered or failed)."""
+    return jsonify(control().deliver_due())
+
+
 @bp.get("/settings")
 def settings() -> Response:
     return jsonify(control().settings_view())

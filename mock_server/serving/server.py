@@ -15,7 +15,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from mock_server import __version__
+from mock_server.serving.banner import StoreContents, banner
 from mock_server.serving.log_masking import gunicorn_logger_class
 from mock_server.serving.worker import RESERVE, SLEEPERS
 from mock_server.settings import Settings
@@ -45,9 +45,11 @@ class GracefulArbiter(Arbiter):
 class MockServer(BaseApplication):
     """A gunicorn application whose workers each build the app from the same settings."""
 
-    def __init__(self, settings: Settings, store_label: str | None = None) -> None:
+    def __init__(self, settings: Settings, store_label: str | None = None,
+                 contents: StoreContents | None = None) -> None:
         self.settings = settings
         self.store_label = store_label or settings.store_path
+        self.contents = contents
         super().__init__()
 
     def load_config(self) -> None:
@@ -75,11 +77,7 @@ class MockServer(BaseApplication):
 
     def _when_ready(self, arbiter: Any) -> None:
         _host, port = arbiter.LISTENERS[0].sock.getsockname()[:2]
-        s = self.settings
-        print(f"flux2-mock {__version__} serving {base_url(s.host, port)}\n"
-              f"  API key: {', '.join(s.api_keys)}\n"
-              f"  profile: {s.profile}  store: {self.store_label}  workers: {s.workers}",
-              flush=True)
+        print(banner(self.settings, port, self.store_label, self.contents), flush=True)
 
     def run(self) -> None:
         try:
@@ -98,8 +96,11 @@ class MockServer(BaseApplication):
         return app
 
 
-def serve(settings: Settings) -> None:
-    """Run until SIGINT or SIGTERM; a `memory` store lives in a temporary file removed after."""
+def serve(settings: Settings, contents: StoreContents | None = None) -> None:
+    """Run until SIGINT or SIGTERM; a `memory` store lives in a temporary file removed after.
+
+    `contents` is what the store held at start (serving/preflight.py), for the banner.
+    """
     scratch = label = None
     master_pid = os.getpid()
     if settings.store_path == "memory":
@@ -133,7 +134,7 @@ def serve(settings: Settings) -> None:
             raise SystemExit(f"flux2-mock: cannot use store {settings.store_path}: {exc}") \
                 from None
     try:
-        MockServer(settings, label).run()
+        MockServer(settings, label, contents).run()
     except SystemExit as exc:
         if exc.code not in (0, None):
             raise

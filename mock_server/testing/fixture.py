@@ -6,19 +6,22 @@ import importlib
 import pkgutil
 import threading
 import time
-from abc import ABC, abstractmethod
 from typing import Any, Protocol, cast
 
-import requests
+import requests as http
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mock_server.app import create_app
-from mock_server.conformance.evaluation import render_table
 from mock_server.domain.clock import VirtualClock
-from mock_server.domain.keys import mask_key
-from mock_server.domain.tasks import task_data
 from mock_server.state import EXTENSION, MockState
-from mock_server.storage.paging import iter_tasks
+from mock_server.testing.records import (
+    KINDS,
+    CallbackAttempt,
+    QueuedScenario,
+    RequestRecord,
+    TaskView,
+)
+from mock_server.testing.verdict import conformance_failure
 
 FIXTURE_DEFAULTS: dict[str, Any] = {
     "store": "memory",
@@ -34,7 +37,7 @@ FIXTURE_DEFAULTS: dict[str, Any] = {
 
 
 class MockHandle(Protocol):
-    """What a test may do with the mock."""
+    """What a test may do with the mock (in-process or running elsewhere: the same answers)."""
 
     base_url: str
     api_key: str
@@ -42,9 +45,19 @@ class MockHandle(Protocol):
     def url(self, path: str) -> str: ...
     def now(self) -> float: ...
     def advance(self, seconds: float) -> None: ...
+    def deliver_due(self) -> int: ...
     def tasks(self) -> list[dict[str, Any]]: ...
+    def task(self, task_id: str) -> TaskView: ...
     def callbacks(self) -> list[dict[str, Any]]: ...
+    def callback_attempts(self, task_id: str) -> list[CallbackAttempt]: ...
+    def queue(self, scenario: str, count: int = 1) -> QueuedScenario: ...
+    def force(self, task_id: str, outcome: str, fail_code: str | None = None) -> TaskView: ...
+    def requests(self, kind: str | None = None, *,
+                 task_id: str | None = None) -> list[RequestRecord]: ...
+    def count_requests(self, kind: str | None = None, *, task_id: str | None = None) -> int: ...
     def conformance(self) -> dict[str, Any]: ...
+    def findings(self, *, warnings: bool = True,
+                 ignore: tuple[str, ...] = ()) -> list[dict[str, Any]]: ...
     def assert_conformant(self, *, warnings: bool = True, ignore: tuple[str, ...] = ()) -> None:
         ...
     def reset(self) -> None: ...
@@ -69,17 +82,138 @@ class _Quiet(WSGIRequestHandler):
         pass  # the journal keeps every request; stderr need not
 
 
-class _Common(ABC):
+class ControlPlaneMock:
+    """Every helper, over the mock's control plane under /_mock/: in-process or remote alike.
+
+    Both kinds of handle go through the same HTTP endpoints, so a test file passes or fails
+    the same way in a thread of its own session and against `flux2-mock serve`.
+    """
+
     base_url: str
     api_key: str
+    http: http.Session
 
     def url(self, path: str) -> str:
         """Return the absolute URL of `path` on the mock."""
         return self.base_url + "/" + path.lstrip("/")
 
-    @abstractmethod
+    def _scope(self) -> dict[str, str]:
+        """The query that narrows a read to this handle's part of the mock (all, or one key)."""
+        return {"apiKey": self.api_key}
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, self.url(path), timeout=60, **kwargs)
+        if not response.ok:
+            raise RuntimeError(f"{method} {path} on {self.base_url} answered "
+                               f"{response.status_code}: {response.text[:300]}")
+        return response.json()
+
+    # -- time ----------------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Return the mock's time, in seconds since the epoch."""
+        return float(self._call("GET", "/_mock/clock")["now"]) / 1000
+
+    def advance(self, seconds: float) -> None:
+        """Move time for every task, and return once the callbacks that fell due were made.
+
+        Each callback due by the new time has been delivered, or has failed and waits for
+        its retry, when this returns.
+        """
+        self._call("POST", "/_mock/clock/advance", json={"seconds": seconds})
+        self.deliver_due()
+
+    def deliver_due(self) -> int:
+        """Make every callback attempt due now and return how many were made."""
+        return int(self._call("POST", "/_mock/callbacks/deliver-due")["attempts"])
+
+    # -- tasks ---------------------------------------------------------------------------
+
+    def tasks(self) -> list[dict[str, Any]]:
+        """Every task, oldest first, as `GET /_mock/tasks` lists it.
+
+        In-process that is every task of the session's mock; against a running mock, those
+        of the fixture's key (the handle's part of a mock others may share).
+        """
+        found: list[dict[str, Any]] = []
+        after: int | None = 0
+        while after is not None:
+            page = self._call("GET", "/_mock/tasks", params={
+                **self._scope(), "limit": 500, "after": after})
+            found += page["tasks"]
+            after = page.get("next")
+        return found
+
+    def task(self, task_id: str) -> TaskView:
+        """Return one task: its state, plan, timeline and every callback attempt."""
+        return TaskView.of(self._call("GET", f"/_mock/tasks/{task_id}"))
+
+    def force(self, task_id: str, outcome: str, fail_code: str | None = None) -> TaskView:
+        """End a task now (`success`, or `failed` with `fail_code`) or make it `stuck`."""
+        body: dict[str, Any] = {"outcome": outcome}
+        if fail_code is not None:
+            body["failCode"] = fail_code
+        self._call("POST", f"/_mock/tasks/{task_id}/force", json=body)
+        self.deliver_due()  # a forced end makes its callback due now
+        return self.task(task_id)
+
+    def queue(self, scenario: str, count: int = 1) -> QueuedScenario:
+        """Give the fixture key's next `count` submissions `scenario` (e.g. "fail:NSFW")."""
+        return QueuedScenario.of(self._call("POST", "/_mock/scenario-queue", json={
+            "scenario": scenario, "count": count, "apiKey": self.api_key}))
+
+    # -- callbacks -----------------------------------------------------------------------
+
+    def callback_attempts(self, task_id: str) -> list[CallbackAttempt]:
+        """Return every attempt to deliver `task_id`'s callback, oldest first."""
+        found = self._call("GET", f"/_mock/tasks/{task_id}/callbacks")
+        attempts = [CallbackAttempt.of(task_id, a) for d in found["deliveries"]
+                    for a in d["attempts"]]
+        return sorted(attempts, key=lambda a: a.time_ms)
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        """Every callback delivery attempt of the key's tasks (with the payload), oldest first."""
+        attempts = []
+        for task in self.tasks():
+            if task.get("requestType") != "callback":
+                continue
+            found = self._call("GET", f"/_mock/tasks/{task['taskId']}/callbacks")
+            for delivery in found["deliveries"]:
+                attempts += [{"taskId": task["taskId"], **a} for a in delivery["attempts"]]
+        return sorted(attempts, key=lambda a: a["time"])
+
+    # -- requests ------------------------------------------------------------------------
+
+    def requests(self, kind: str | None = None, *,
+                 task_id: str | None = None) -> list[RequestRecord]:
+        """Return the API requests, oldest first: of one `kind` and/or about one task.
+
+        `kind` is "submit", "status", "balance" or "result" (a result image download).
+        """
+        if kind is not None and kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        found: list[RequestRecord] = []
+        after: int | None = 0
+        while after is not None:
+            page = self._call("GET", "/_mock/journal", params={
+                **self._scope(), "limit": 1000, "after": after,
+                **({"taskId": task_id} if task_id else {})})
+            found += [RequestRecord.of(e) for e in page["entries"]]
+            after = page.get("next")
+        return [r for r in found if kind is None or r.kind == kind]
+
+    def count_requests(self, kind: str | None = None, *, task_id: str | None = None) -> int:
+        """Count the API requests of one `kind` and/or about one task."""
+        return len(self.requests(kind, task_id=task_id))
+
+    # -- conformance ---------------------------------------------------------------------
+
     def conformance(self) -> dict[str, Any]:
-        """Return the conformance report of this mock's API key."""
+        """Return the conformance report: of every key in-process, of the fixture's key remote."""
+        # The key travels in a header, never in a URL a log may keep.
+        headers = {"X-Flux2-Api-Key": key} if (key := self._scope().get("apiKey")) else {}
+        report: dict[str, Any] = self._call("GET", "/_mock/conformance", headers=headers)
+        return report
 
     def findings(self, *, warnings: bool = True,
                  ignore: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -88,15 +222,25 @@ class _Common(ABC):
                 and (warnings or f["severity"] == "error")]
 
     def assert_conformant(self, *, warnings: bool = True, ignore: tuple[str, ...] = ()) -> None:
-        """Fail with the report's table if the client broke any rule (warnings too, unless off)."""
+        """Fail naming each broken rule, its evidence and the docs (warnings count, unless off)."""
         __tracebackhide__ = True
         report = self.conformance()
-        if self.findings(warnings=warnings, ignore=ignore):
-            raise AssertionError("the client does not use the API as documented:\n"
-                                 + render_table(report))
+        failing = [f for f in report["findings"] if f["rule"] not in ignore
+                   and (warnings or f["severity"] == "error")]
+        if failing:
+            raise AssertionError(conformance_failure(report, failing, warnings=warnings))
+
+    # -- the whole mock ------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the key's tasks, requests, callbacks, queued scenarios, rates and charges."""
+        self._call("POST", "/_mock/reset", params={"apiKey": self.api_key})
+
+    def close(self) -> None:
+        self.http.close()
 
 
-class InProcessMock(_Common):
+class InProcessMock(ControlPlaneMock):
     """The mock served by a thread of this process, on a virtual clock and a memory store."""
 
     def __init__(self, app: Any, server: BaseWSGIServer, thread: threading.Thread) -> None:
@@ -107,6 +251,7 @@ class InProcessMock(_Common):
         self.thread = thread
         self.base_url = f"http://127.0.0.1:{server.server_port}"
         self.api_key: str = self.state.settings.api_keys[0]
+        self.http = http.Session()
 
     @classmethod
     def start(cls, settings: dict[str, Any] | None = None) -> InProcessMock:
@@ -126,57 +271,36 @@ class InProcessMock(_Common):
         deadline = time.monotonic() + timeout
         while True:
             try:
-                answer = requests.get(self.url("/_mock/health"), timeout=2)
+                answer = http.get(self.url("/_mock/health"), timeout=2)
                 if answer.ok:
                     return
                 problem = f"health answered {answer.status_code}: {answer.text[:200]}"
-            except requests.RequestException as exc:
+            except http.RequestException as exc:
                 problem = str(exc)
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the in-process mock did not become ready: {problem}")
             time.sleep(0.01)
 
-    def now(self) -> float:
-        """The mock's time, in seconds since the epoch (virtual)."""
-        return self.clock.now_ms() / 1000
-
-    def advance(self, seconds: float) -> None:
-        """Move time for every task, then deliver the callbacks that fell due."""
-        self.clock.advance(seconds)
-        self.state.dispatcher.deliver_due(self.clock.now_ms())
-
-    def tasks(self) -> list[dict[str, Any]]:
-        """Every task as the status endpoint would answer it now, with its request."""
-        now = self.clock.now_ms()
-        return [{**task_data(r, now), "request": r.request, "apiKey": mask_key(r.api_key)}
-                for r in iter_tasks(self.state.store)]
-
-    def callbacks(self) -> list[dict[str, Any]]:
-        """Every callback delivery attempt (with the payload sent), oldest first."""
-        dispatcher = self.state.dispatcher
-        attempts = [{"taskId": r.task_id, **a.as_json()}
-                    for r in iter_tasks(self.state.store)
-                    if r.request.get("request_type") == "callback"
-                    for d in dispatcher.journal(r.task_id) for a in d.attempts]
-        return sorted(attempts, key=lambda a: a["time"])
-
-    def conformance(self) -> dict[str, Any]:
-        """The conformance report over everything since the last reset."""
-        return self.state.control.conformance(None)
+    def _scope(self) -> dict[str, str]:
+        return {}  # the mock is this session's alone: every key's tasks and requests
 
     def reset(self) -> None:
-        """Forget every task, journal entry, callback and queued scenario; time goes on."""
-        self.state.control.reset()
+        """Forget every task, request, callback, queued scenario, rate and charge."""
+        self._call("POST", "/_mock/reset")
 
     def close(self) -> None:
+        super().close()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
         self.state.journal.close()
 
 
-class RemoteMock(_Common):
-    """A mock already running elsewhere (`flux2-mock serve`), driven through its control plane."""
+class RemoteMock(ControlPlaneMock):
+    """A mock already running elsewhere (`flux2-mock serve`), driven through its control plane.
+
+    It may be shared with other clients, so a reset forgets only this handle's key.
+    """
 
     def __init__(self, base_url: str, api_key: str | None = None,
                  admin_token: str | None = None) -> None:
@@ -184,53 +308,14 @@ class RemoteMock(_Common):
 
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key or DEFAULT_API_KEY
-        self.http = requests.Session()
+        self.http = http.Session()
         if admin_token:
             self.http.headers["Authorization"] = f"Bearer {admin_token}"
-        health = self.http.get(self.url("/_mock/health"), timeout=10)
+        try:
+            health = self.http.get(self.url("/_mock/health"), timeout=10)
+        except http.ConnectionError:
+            raise RuntimeError(f"no flux2-mock answers at {self.base_url}: start one "
+                               f"(flux2-mock serve) or drop --flux2-mock-url") from None
         if not health.ok:
             raise RuntimeError(f"no flux2-mock at {self.base_url}: /_mock/health answered "
                                f"{health.status_code}")
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self.http.request(method, self.url(path), timeout=30, **kwargs)
-        if not response.ok:
-            raise RuntimeError(f"{method} {path} on {self.base_url} answered "
-                               f"{response.status_code}: {response.text[:300]}")
-        return response.json()
-
-    def now(self) -> float:
-        return float(self._call("GET", "/_mock/clock")["now"]) / 1000
-
-    def advance(self, seconds: float) -> None:
-        self._call("POST", "/_mock/clock/advance", json={"seconds": seconds})
-
-    def tasks(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        after: int | None = 0
-        while after is not None:
-            page = self._call("GET", "/_mock/tasks", params={
-                "apiKey": self.api_key, "limit": 500, "after": after})
-            found += page["tasks"]
-            after = page.get("next")
-        return found
-
-    def callbacks(self) -> list[dict[str, Any]]:
-        attempts = []
-        for task in self.tasks():
-            deliveries = self._call("GET", f"/_mock/tasks/{task['taskId']}/callbacks")
-            for delivery in deliveries.get("deliveries", []):
-                attempts += [{"taskId": task["taskId"], **a} for a in delivery["attempts"]]
-        return sorted(attempts, key=lambda a: a["time"])
-
-    def conformance(self) -> dict[str, Any]:
-        report: dict[str, Any] = self._call("GET", "/_mock/conformance",
-                                            headers={"X-Flux2-Api-Key": self.api_key})
-        return report
-
-    def reset(self) -> None:
-        # Only this key's part: a running mock may be shared with other clients.
-        self._call("POST", "/_mock/reset", params={"apiKey": self.api_key})
-
-    def close(self) -> None:
-        self.http.close()
