@@ -13,6 +13,10 @@ let apiKeys = [];
 let lastSlowPoll = 0;
 let busy = false;
 const rows = new Map();       // taskId -> <tr>
+const deliveriesOf = new Map();  // taskId -> its callback deliveries, as last read
+const SVG_NS = "http://www.w3.org/2000/svg";
+const CHART_POINTS = 60;      // one a poll: the last minute
+const rateHistory = [];       // [{at: ms, counts: Map(series -> total)}]
 
 // A token in the URL fragment (#token=...) never reaches the server's logs.
 const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
@@ -53,6 +57,13 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, value);
+  node.append(...children);
+  return node;
+}
+
 const time = (ms) => (ms == null ? "—" : new Date(ms).toLocaleTimeString());
 const secs = (ms) => (ms == null ? "—" : `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`);
 
@@ -60,9 +71,9 @@ const secs = (ms) => (ms == null ? "—" : `${(ms / 1000).toFixed(ms < 10000 ? 2
 
 function taskRow(task) {
   const row = el("tr", {"data-task-id": task.taskId});
-  row.append(el("td", {class: "id"}), el("td", {class: "state-cell"}), el("td"), el("td"),
-             el("td", {class: "outcome"}), el("td", {class: "result"}), el("td"));
-  const force = row.cells[6];
+  row.append(el("td", {class: "id"}), el("td", {class: "state-cell"}), el("td", {class: "timeline"}),
+             el("td"), el("td"), el("td", {class: "outcome"}), el("td", {class: "result"}), el("td"));
+  const force = row.cells[7];
   for (const [action, label] of [["success", "complete"], ["failed", "fail"], ["stuck", "stuck"]]) {
     force.append(el("button", {type: "button", "data-action": action, text: label}), " ");
   }
@@ -72,12 +83,13 @@ function taskRow(task) {
 function setText(cell, text) { if (cell.textContent !== text) cell.textContent = text; }
 
 function updateRow(row, task, now) {
-  const [id, state, created, timings, outcome, result, force] = row.cells;
+  const [id, state, bar, created, timings, outcome, result, force] = row.cells;
   setText(id, `${task.taskId}\n${task.apiKey}`);
   const badge = state.firstChild || state.appendChild(el("span"));
   badge.className = `state state-${task.state}`;
   setText(badge, task.state);
   row.dataset.state = task.state;
+  bar.replaceChildren(timelineBar(task, now, deliveriesOf.get(task.taskId)));
   setText(created, time(task.createTime));
   const parts = [`pending ${secs(task.startTime - task.createTime)}`];
   parts.push(task.completeTime == null ? "processing: never ends"
@@ -114,6 +126,103 @@ function renderTasks(page) {
   setText($("task-count"), `(${page.tasks.length} newest)`);
 }
 
+// A task's life as a bar: pending, processing, then its outcome, on a scale from its
+// createTime to now (or its last callback attempt); the part still to come is faded.
+// Each callback attempt is a tick: green when the receiver answered 200, red otherwise.
+function timelineBar(task, now, deliveries) {
+  const attempts = (deliveries || []).flatMap((d) => d.attempts);
+  const start = task.createTime;
+  const complete = task.completeTime;
+  let end = Math.max(now, complete == null ? now : complete, ...attempts.map((a) => a.time));
+  end += Math.max(end - start, 1) * 0.12;  // room to see the outcome
+  const x = (ms) => Math.max(0, Math.min(100, ((ms - start) / (end - start)) * 100));
+  const segments = [["pending", start, task.startTime],
+    ["processing", task.startTime, complete == null ? end : complete]];
+  if (complete != null) segments.push([task.outcome, complete, end]);
+  const bar = svg("svg", {class: "lifebar", viewBox: "0 0 100 18", preserveAspectRatio: "none",
+    "data-segments": segments.map((s) => s[0]).join(","), "data-attempts": String(attempts.length)});
+  for (const [state, from, to] of segments) {
+    const left = x(from);
+    const width = Math.max(x(to) - left, 0.8);
+    const future = from > now;
+    bar.append(svg("rect", {class: `segment ${state}${future ? " future" : ""}`, x: left, y: 3,
+      width, height: 12}, svg("title", {}, `${state} from ${time(from)}`)));
+    if (from <= now && to > now) {  // the part after now is still to come
+      bar.append(svg("rect", {class: "future-mask", x: x(now), y: 3, width: Math.max(x(to) - x(now), 0),
+        height: 12, fill: "#fff", "fill-opacity": "0.55"}));
+    }
+  }
+  for (const a of attempts) {
+    bar.append(svg("rect", {class: `attempt ${a.status === 200 ? "delivered" : "rejected"}`,
+      x: x(a.time) - 1.2, y: 0, width: 2.4, height: 18},
+    svg("title", {}, attemptText(a))));
+  }
+  bar.append(svg("line", {class: "now", x1: x(now), x2: x(now), y1: 0, y2: 18}));
+  return bar;
+}
+
+// -- requests per second -----------------------------------------------------------------
+
+// API requests answered, from the Prometheus text: "POST /api/v1/generateTask/<model> → 200".
+function requestCounts(text) {
+  const counts = new Map();
+  const line = /^flux2_mock_requests_total\{route="([^"]*)",method="([^"]*)",status="(\d+)"\} (\S+)$/;
+  for (const row of text.split("\n")) {
+    const m = row.match(line);
+    if (!m || m[1].startsWith("/_mock")) continue;  // the dashboard's own polling is not traffic
+    const name = `${m[2]} ${m[1]} → ${m[3]}`;
+    counts.set(name, (counts.get(name) || 0) + Number(m[4]));
+  }
+  return counts;
+}
+
+const PALETTE = {2: ["#1f8a4c", "#2867c5", "#138496", "#5b8c2a"], 4: ["#a67c00", "#d35400", "#b8860b"],
+                 5: ["#c0392b", "#8e44ad", "#e84393"]};
+
+function colourOf(name, index) {
+  const status = (name.match(/→ (\d)/) || [])[1];
+  const list = PALETTE[status] || ["#6b7385"];
+  return list[index % list.length];
+}
+
+async function renderRates() {
+  const response = await fetch("/_mock/metrics", {headers: token ? {Authorization: `Bearer ${token}`} : {}});
+  if (!response.ok) return;
+  rateHistory.push({at: Date.now(), counts: requestCounts(await response.text())});
+  if (rateHistory.length > CHART_POINTS + 1) rateHistory.shift();
+  const names = [...new Set(rateHistory.flatMap((h) => [...h.counts.keys()]))].sort();
+  const rates = new Map(names.map((n) => [n, []]));
+  for (let i = 1; i < rateHistory.length; i++) {
+    const [before, after] = [rateHistory[i - 1], rateHistory[i]];
+    const seconds = Math.max((after.at - before.at) / 1000, 0.001);
+    for (const n of names) {
+      rates.get(n).push(Math.max(0, ((after.counts.get(n) || 0) - (before.counts.get(n) || 0)) / seconds));
+    }
+  }
+  const top = Math.max(1, ...[...rates.values()].flat());
+  const chart = $("rate-chart");
+  const parts = [svg("line", {class: "axis", x1: 0, x2: 600, y1: 119, y2: 119}),
+    svg("text", {class: "scale", x: 3, y: 10}, `${top.toFixed(top < 10 ? 1 : 0)}/s`)];
+  const legend = [];
+  const active = names.filter((n) => rates.get(n).some((r) => r > 0));
+  active.forEach((name, index) => {
+    const series = rates.get(name);
+    // A young chart spreads what it has; from a minute on it scrolls.
+    const span = Math.max(series.length, 10);
+    const offset = span - series.length;
+    const points = series.map((r, i) => `${((offset + i) / (span - 1)) * 600},${118 - (r / top) * 105}`);
+    const colour = colourOf(name, index);
+    parts.push(svg("polyline", {points: points.join(" "), stroke: colour, "data-series": name}));
+    const swatch = el("span", {class: "swatch"});
+    swatch.style.background = colour;
+    legend.push(el("li", {"data-series": name}, swatch,
+      `${name}: ${series[series.length - 1].toFixed(1)}/s`));
+  });
+  chart.replaceChildren(...parts);
+  if (legend.length) $("rate-legend").replaceChildren(...legend);
+  else fillList($("rate-legend"), [], (x) => x, "no API requests in the last minute");
+}
+
 // -- detail, callbacks, conformance ----------------------------------------------------
 
 function attemptText(a) {
@@ -145,6 +254,7 @@ async function renderDetail() {
   $("detail-empty").hidden = true;
   $("detail-body").hidden = false;
   setText($("detail-id"), `${task.taskId} (${task.state})`);
+  if (task.callbacks) deliveriesOf.set(task.taskId, task.callbacks);
   $("timeline").replaceChildren(...task.timeline.map((step) => el("li",
     {class: step.reached ? "reached" : "future",
      text: `${step.state}: ${step.at == null ? "never" : time(step.at)}${step.reached ? "" : " (not yet)"}`})));
@@ -163,6 +273,7 @@ async function renderCallbacks(tasks) {
     let full;
     try { full = await call("GET", `/_mock/tasks/${encodeURIComponent(task.taskId)}`); }
     catch (error) { if (error.status === 404) continue; throw error; }  // reset meanwhile
+    deliveriesOf.set(task.taskId, full.callbacks || []);
     const mine = deliveryLines(full.callbacks, `${task.taskId} `);
     lines.push(...(mine.length ? mine : [`${task.taskId} → ${task.callbackUrl}: not due yet`]));
   }
@@ -208,6 +319,8 @@ async function refresh() {
     renderTasks(page);
     await renderDetail();
     await renderCallbacks(page.tasks);
+    renderTasks(page);  // again: the bars now carry the callback attempts just read
+    await renderRates();
     if (Date.now() - lastSlowPoll > SLOW_POLL_MS) {
       lastSlowPoll = Date.now();
       const settings = await call("GET", "/_mock/settings");
