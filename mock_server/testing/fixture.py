@@ -192,15 +192,26 @@ class ControlPlaneMock:
         """
         if kind is not None and kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        if task_id:  # the journal answers a key's entries OR a task's: ask for the task's only
+            return [r for r in self._journal({"taskId": task_id})
+                    if r.task_id == task_id and (kind is None or r.kind == kind)]
+        found = {r.seq: r for r in self._journal(self._scope())}
+        if self._scope() and kind in (None, "result"):
+            # Result images are fetched without a key: they are the key's through its tasks.
+            for task in self.tasks():
+                found.update((r.seq, r) for r in self._journal({"taskId": task["taskId"]})
+                             if r.kind == "result")
+        return [r for _, r in sorted(found.items()) if kind is None or r.kind == kind]
+
+    def _journal(self, query: dict[str, str]) -> list[RequestRecord]:
         found: list[RequestRecord] = []
         after: int | None = 0
         while after is not None:
-            page = self._call("GET", "/_mock/journal", params={
-                **self._scope(), "limit": 1000, "after": after,
-                **({"taskId": task_id} if task_id else {})})
+            page = self._call("GET", "/_mock/journal",
+                              params={**query, "limit": 1000, "after": after})
             found += [RequestRecord.of(e) for e in page["entries"]]
             after = page.get("next")
-        return [r for r in found if kind is None or r.kind == kind]
+        return found
 
     def count_requests(self, kind: str | None = None, *, task_id: str | None = None) -> int:
         """Count the API requests of one `kind` and/or about one task."""
