@@ -51,7 +51,8 @@ def main() -> None:
 @click.option("--result-url-ttl-s", type=int,
               help="Seconds a result URL lives (then 410, and result-never-downloaded may "
                    "fire). [default: 86400]")
-@click.option("--fresh", is_flag=True,
+@click.option("--fresh", is_flag=True, expose_value=False,
+              callback=lambda ctx, _param, value: ctx.meta.__setitem__("fresh", value),
               help="Start from an empty store: forget earlier tasks, journal, callbacks and "
                    "the clock offset.")
 def serve(**options: Any) -> None:
@@ -61,7 +62,7 @@ def serve(**options: Any) -> None:
     from mock_server.storage import StorageUnavailable
 
     config_file = options.pop("config_file")
-    fresh = options.pop("fresh")
+    fresh = bool(click.get_current_context().meta.get("fresh"))  # not a setting: one start's
     for name in ("api_keys", "key_plans", "key_balances", "conformance_callback_exempt_hosts"):
         if not options[name]:  # an empty repeatable flag must not replace the config's list
             options.pop(name)

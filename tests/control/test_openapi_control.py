@@ -70,6 +70,7 @@ def test_answers_match_the_document(mock: MockClient, outcome: str) -> None:
           "/_mock/scenario-queue", "post", 201)
     check(mock.get("/_mock/scenario-queue"), "/_mock/scenario-queue", "get", 200)
     check(mock.get("/_mock/journal"), "/_mock/journal", "get", 200)
+    check(mock.post("/_mock/callbacks/deliver-due"), "/_mock/callbacks/deliver-due", "post", 200)
     check(mock.post("/_mock/reset"), "/_mock/reset", "post", 200)
     check(mock.get("/_mock/tasks?state=nope"), "/_mock/tasks", "get", 400)
 

@@ -29,20 +29,20 @@ def _commands(block: str) -> list[str]:
 
 
 def test_readme_curl_example_submits_and_reads_a_task(tmp_path: Path) -> None:
-    submit_cmd, status_cmd = _commands(_first_sh_block_with("curl"))
-    assert "http://127.0.0.1:8000" in submit_cmd and "flux2-mock-key" in submit_cmd
+    block = _first_sh_block_with("curl")
+    assert "http://127.0.0.1:8000" in block and "flux2-mock-key" in block
+    assert "task_..." not in block.split("# {")[0]  # a real taskId flow, no placeholder
     with serving("--profile", "instant", store=tmp_path / "tasks.sqlite3") as server:
-        submit_cmd = submit_cmd.replace("http://127.0.0.1:8000", server.base_url)
-        answer = json.loads(subprocess.run(submit_cmd, shell=True, capture_output=True,
-                                           text=True, timeout=30, check=True).stdout)
-        assert answer["code"] == 200 and answer["message"] == "success"
-        task_id = answer["data"]["taskId"]
-        status_cmd = status_cmd.replace("http://127.0.0.1:8000", server.base_url) \
-                               .replace("task_...", task_id)
-        status = json.loads(subprocess.run(status_cmd, shell=True, capture_output=True,
-                                           text=True, timeout=30, check=True).stdout)
-    assert status["data"]["taskId"] == task_id
-    assert status["data"]["state"] == "success"
+        script = block.replace("http://127.0.0.1:8000", server.base_url)
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], capture_output=True,
+                              text=True, timeout=60, check=True)
+        tasks = [t["taskId"] for t in
+                 json.loads(subprocess.run(["curl", "-s", server.url("/_mock/tasks")],
+                                           capture_output=True, text=True, timeout=30,
+                                           check=True).stdout)["tasks"]]
+    status = json.loads(done.stdout)
+    assert status["code"] == 200 and status["data"]["state"] == "success"
+    assert [status["data"]["taskId"]] == tasks
 
 
 def test_readme_names_the_default_key_and_both_setup_commands() -> None:

@@ -124,7 +124,7 @@ def test_impatient_client_is_flagged(flux2_mock):
 
 def documented_commands() -> tuple[list[str], list[str]]:
     """Return the serve arguments and the pytest arguments docs/conformance.md gives."""
-    block = next(b for b in re.findall(r"```sh\n(.*?)```", DOC, re.DOTALL)
+    block = next(b for b in re.findall(r"```(?:sh|bash)\n(.*?)```", DOC, re.DOTALL)
                  if "--flux2-mock-url" in b)
     serve_line, pytest_line = [line for line in block.splitlines()
                                if line.strip() and not line.startswith("#")]
