@@ -62,7 +62,7 @@ def test_bars_show_states_and_callback_attempts_and_the_chart_shows_rates(
              "the failed task's bar never ended in failed")
         wait(lambda d: bar(hooked_id).get("attempts") == "1",
              "the callback attempt was never marked on its task's bar")
-        assert ["attempt delivered"] == bar(hooked_id)["ticks"]
+        assert bar(hooked_id)["ticks"] == ["attempt delivered"]
 
         for _ in range(6):  # traffic for the chart: polls of a task that does not exist
             requests.get(server.url("/api/v1/statusTask/flux-2"), params={"taskId": "task_no"},
