@@ -76,9 +76,11 @@ def serve(**options: Any) -> None:
         fail(problem)
     try:
         contents = prepare_store(settings, fresh=fresh)
-    except (StorageUnavailable, OSError, sqlite3.Error) as exc:
-        fail(f"cannot use the store {settings.store_path}: {exc}",
-             "Pass --store PATH (a writable file) or --store memory.")
+    except StorageUnavailable as exc:
+        fail(str(exc), "Pass --store PATH (a writable SQLite file) or --store memory.")
+    except (OSError, sqlite3.Error) as exc:
+        fail(f"cannot use store {settings.store_path}: {exc}",
+             "Pass --store PATH (a writable SQLite file) or --store memory.")
     run_server(settings, contents)
 
 

@@ -273,8 +273,9 @@ def test_unusable_store_stops_with_a_message_naming_it(tmp_path: Path, problem: 
     done = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--port", "0",
                            "--store", str(path)], capture_output=True, text=True, timeout=60,
                           check=False)
-    assert done.returncode == 1
+    assert done.returncode == 2  # a usage problem: the person can fix it
     assert f"flux2-mock: cannot use store {path}: " in done.stderr
+    assert "--store memory" in done.stderr and len(done.stderr.strip().splitlines()) == 2
     assert "Traceback" not in done.stderr
 
 
