@@ -358,7 +358,7 @@ $("tasks").tBodies[0].addEventListener("click", (event) => {
 });
 
 $("reset-all").addEventListener("click", () => {
-  if (!confirm("Forget every task, the journal and the queue?")) return;
+  if (!confirm("Forget every task, callback, the journal and the queue, start rate limits and balances over, and return the clock to real time?")) return;
   selected = null;
   $("detail-body").hidden = true;
   act(call("POST", "/_mock/reset"), "everything reset");
