@@ -57,7 +57,7 @@ def main() -> None:
                    "the clock offset.")
 def serve(**options: Any) -> None:
     """Serve the mock API until SIGINT or SIGTERM."""
-    from mock_server.serving.preflight import port_problem, prepare_store
+    from mock_server.serving.preflight import SharedStoreError, port_problem, prepare_store
     from mock_server.serving.server import serve as run_server
     from mock_server.storage import StorageUnavailable
 
@@ -76,6 +76,8 @@ def serve(**options: Any) -> None:
         fail(problem)
     try:
         contents = prepare_store(settings, fresh=fresh)
+    except SharedStoreError as exc:
+        fail(str(exc))
     except StorageUnavailable as exc:
         fail(str(exc), "Pass --store PATH (a writable SQLite file) or --store memory.")
     except (OSError, sqlite3.Error) as exc:

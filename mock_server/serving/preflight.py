@@ -1,9 +1,11 @@
 """Before serving: is the port free, and the store made ready for a new run.
 
-A start renews what the configuration decides (rate-limit windows, charges, run-time
-settings, the scenario queue) and keeps what clients were told (tasks, their results,
-callback deliveries, the request journal, and the clock offset those tasks' times rest on).
-`--fresh` forgets everything.
+A start on a store of its own (a SQLite file) renews what the configuration decides
+(rate-limit windows, charges, run-time settings, the scenario queue) and keeps what clients
+were told (tasks, their results, callback deliveries, the request journal, and the clock
+offset those tasks' times rest on).
+`--fresh` forgets everything. A PostgreSQL store, shared by several instances, is left as
+it is: a reset through any instance is the way to renew it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,15 @@ from mock_server.storage import Storage, open_storage
 
 # Counting stops here: the banner needs "many", not an exact figure from a huge store.
 COUNT_CAP = 100_000
+
+
+class SharedStoreError(Exception):
+    """A start-up request that would change what other instances share."""
+
+
+def is_shared_database(store: str) -> bool:
+    """Whether `store` names a database several servers share (PostgreSQL)."""
+    return store.startswith(("postgresql://", "postgres://"))
 
 
 def port_problem(host: str, port: int) -> str | None:
@@ -77,6 +88,13 @@ def prepare_store(settings: Settings, *, fresh: bool = False) -> StoreContents:
     it, so gunicorn's master forks its workers holding none.
     """
     if settings.store_path == "memory":
+        return StoreContents(0, 0)
+    if is_shared_database(settings.store_path):
+        # Other instances share it: one instance's start renews nothing of theirs.
+        if fresh:
+            raise SharedStoreError("--fresh empties a store of this server's own; a PostgreSQL "
+                                   "store is shared by every instance: POST /_mock/reset "
+                                   "empties it for all of them")
         return StoreContents(0, 0)
     found: list[StoreContents] = []
     failed: list[BaseException] = []

@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.control.live import live_server
-from tests.control.receiver import receiver
-from tests.support.serve import auth, submit, text_request
+from tests.support.receiver import receiving
+from tests.support.serve import auth, serving, submit, text_request
 
 pytestmark = pytest.mark.e2e
 WAIT_S = 30
@@ -41,8 +40,8 @@ def test_bars_show_states_and_callback_attempts_and_the_chart_shows_rates(
         found: dict[str, Any] = browser.execute_script(BAR, task_id) or {}
         return found
 
-    with live_server("--workers", "2", "--pending-ms", "300", "--processing-ms", "900",
-                     store=tmp_path / "tasks.sqlite3") as server, receiver() as hook:
+    with serving("--workers", "2", "--pending-ms", "300", "--processing-ms", "900",
+                 store=tmp_path / "tasks.sqlite3") as server, receiving() as hook:
         browser.get(server.url("/_mock/ui"))
         wait(lambda d: "profile custom" in d.find_element(By.ID, "health").text,
              "the page never showed the server's health")

@@ -63,3 +63,14 @@ def test_fixed_timings_give_the_documented_time_scale() -> None:
 def test_the_readme_says_what_the_browser_tests_need() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert "chromium-driver" in readme and "tests/browser/" in readme
+
+
+def test_a_shared_postgresql_store_is_left_to_reset_and_refuses_fresh() -> None:
+    import pytest
+
+    from mock_server.serving.preflight import SharedStoreError, prepare_store
+
+    shared = Settings(store="postgresql://mock@127.0.0.1:1/flux2")  # never connected to
+    assert prepare_store(shared).empty
+    with pytest.raises(SharedStoreError, match="POST /_mock/reset"):
+        prepare_store(shared, fresh=True)
