@@ -13,6 +13,21 @@ from mock_server.domain.profiles import profile_names
 from mock_server.settings import SettingsError
 
 
+class ProfileName(click.ParamType):
+    """A built-in profile's name, or `recorded:DIR` (docs/proxy-and-replay.md)."""
+
+    name = "profile"
+
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
+        return "[" + "|".join(profile_names()) + "|recorded:DIR]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if str(value) in profile_names() or str(value).startswith("recorded:"):
+            return str(value)
+        self.fail(f"{value!r} is not one of {', '.join(profile_names())} or recorded:DIR",
+                  param, ctx)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="flux2-mock")
 def main() -> None:
@@ -25,8 +40,8 @@ def main() -> None:
 @click.option("--host", help="Address to bind. [default: 127.0.0.1]")
 @click.option("--port", type=int, help="Port to bind; 0 picks a free one. [default: 8000]")
 @click.option("--workers", type=int, help="Worker processes. [default: 2]")
-@click.option("--profile", type=click.Choice(profile_names()),
-              help="Timing profile. [default: fast]")
+@click.option("--profile", type=ProfileName(),
+              help="Timing profile, or recorded:DIR to draw from a recording. [default: fast]")
 @click.option("--pending-ms", type=int, help="Fixed time every task spends pending.")
 @click.option("--processing-ms", type=int, help="Fixed time every task spends processing.")
 @click.option("--seed", type=int, help="Seed for task ids, timings and outcomes.")
@@ -43,10 +58,18 @@ def main() -> None:
               help="Share of API requests answered with a server fault, 0 to 1. [default: 0]")
 @click.option("--admin-token", help="Bearer token the control plane /_mock/ requires; "
               "needed when --host is not a loopback address.")
+@click.option("--replay", "replay_dir", type=click.Path(file_okay=False, exists=True),
+              help="Answer recorded tasks from this recording folder (flux2-mock proxy "
+              "--record), on their recorded timelines.")
+@click.option("--replay-fallback", type=click.Choice(["plan"]),
+              help="With --replay: plan an unmatched request as usual instead of a 404.")
 def serve(**options: Any) -> None:
     """Serve the mock API until SIGINT or SIGTERM."""
     from mock_server.serving.server import serve as run_server
 
+    replay_dir, fallback = options.pop("replay_dir"), options.pop("replay_fallback")
+    if fallback and not replay_dir:
+        raise click.UsageError("--replay-fallback needs --replay DIR")
     config_file = options.pop("config_file")
     for name in ("api_keys", "key_plans", "key_balances"):
         if not options[name]:  # an empty repeatable flag must not replace the config's list
@@ -55,6 +78,11 @@ def serve(**options: Any) -> None:
         settings = load_settings(config_file=config_file, overrides=options)
     except SettingsError as exc:
         raise click.UsageError(str(exc)) from None
+    if replay_dir:
+        from mock_server.proxy.cli import replay_serve
+
+        replay_serve(settings, replay_dir, fallback)
+        return
     run_server(settings)
 
 
@@ -84,9 +112,17 @@ def migrate(store: str) -> None:
 @click.option("--admin-token", envvar="FLUX2_MOCK_ADMIN_TOKEN",
               help="The control plane's admin token, when it needs one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def report(base_url: str, api_key: str | None, admin_token: str | None, as_json: bool) -> None:
+@click.option("--upstream", "upstream", is_flag=True,
+              help="Print a proxy's upstream findings instead; exit 1 on any breach.")
+def report(base_url: str, api_key: str | None, admin_token: str | None, as_json: bool,
+           upstream: bool) -> None:
     """Print the conformance report; exit 1 when any error-severity rule is broken (for CI)."""
     import json
+
+    if upstream:
+        from mock_server.proxy.cli import upstream_report
+
+        sys.exit(upstream_report(base_url, admin_token=admin_token, as_json=as_json))
 
     from mock_server.conformance.evaluation import render_table
     from mock_server.conformance.report import ReportUnavailable, fetch_report, fetch_spend
@@ -106,6 +142,27 @@ def report(base_url: str, api_key: str | None, admin_token: str | None, as_json:
         click.echo(render_table(found))
     sys.exit(0 if found["conformant"] else 1)
 
+
+def _add_proxy_commands() -> None:
+    """`proxy` (with the serving options of `serve`) and `calibrate` (docs/proxy-and-replay.md)."""
+    import copy
+
+    from mock_server.proxy.cli import calibrate, proxy
+
+    shared = ("config_file", "host", "port", "workers", "profile", "store", "access_log",
+              "admin_token")
+    params = [copy.copy(p) for p in serve.params if p.name in shared]
+    for param in params:
+        if param.name == "profile" and isinstance(param, click.Option):
+            # For the proxy the profile is the upstream's speed: the real API's by default.
+            param.help = "The upstream's speed, for conformance thresholds and callback " \
+                         "retries. [default: realistic]"
+    proxy.params[:0] = params
+    main.add_command(proxy)
+    main.add_command(calibrate)
+
+
+_add_proxy_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
