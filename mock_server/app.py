@@ -109,8 +109,8 @@ def in_request_scope(wsgi_app: WsgiApp,
 
     def scoped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with scope():
-            # The body is read (and closed) inside the scope: nothing may reach the store
-            # after the scope has given its connection back.
+            # The body is read (and closed) inside the scope: a lazy body that reads the
+            # clock must see the request's time.
             body = wsgi_app(environ, start_response)
             try:
                 return list(body)

@@ -59,20 +59,15 @@ def test_restarted_database_fails_in_flight_calls_clearly_then_heals() -> None:
 
 
 
-def test_a_request_scope_checks_out_one_connection_and_reads_the_clock_once(
-        pg_dsn: str) -> None:
+def test_a_request_scope_reads_the_clock_once(pg_dsn: str) -> None:
     migrate(pg_dsn)
     mine, other = open_postgres_storage(pg_dsn), open_postgres_storage(pg_dsn)
     record = mine.tasks.create_task(builder())
-    before = mine.tasks.db.pool().get_stats().get("requests_num", 0)
     with mine.tasks.db.request_scope():
         first = mine.clock.offset_ms()
         other.clock.advance(60)  # another instance, during this request
         assert mine.tasks.get_task(record.task_id) == record
         assert mine.clock.offset_ms() == first  # the request's time stands still
-        with mine.tasks.db.transaction() as conn:
-            conn.execute("SELECT 1")
-    assert mine.tasks.db.pool().get_stats().get("requests_num", 0) - before == 1
     assert mine.clock.offset_ms() == first + 60_000  # the next request sees the advance
     mine.tasks.db.close()
     other.tasks.db.close()
