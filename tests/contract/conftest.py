@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import pytest
 
+import mock_server
 from contract_tests import Options, RunResult, run
 from mock_server import create_app
 
@@ -42,7 +45,8 @@ def broken_target(breakage: Breakage) -> Iterator[str]:
         on_request = breakage.on_request
         target = Rewrite(create_app(settings))
         if breakage.callback is not None:
-            to_relay = stack.enter_context(relay(breakage.callback))
+            to_relay = stack.enter_context(relay(breakage.callback,
+                                                   breakage.callback_content_type))
             on_request = _through_relay(to_relay, on_request)
         if on_request is not None:
             rule = on_request
@@ -61,6 +65,18 @@ def _through_relay(to_relay: Callable[[str], str], then: Any) -> Any:
             req.with_json(body)
         return then(target, req) if then else req
     return rule
+
+
+def prepare_in_process_mock() -> None:
+    """Import the mock app's modules in this thread before serving it from many threads.
+
+    pytest rewrites assertions on import, which is not thread-safe: the broken targets are
+    served from several threads at once and would import lazily-loaded modules side by side.
+    """
+    for module in pkgutil.walk_packages(mock_server.__path__, "mock_server."):
+        if not module.name.endswith("__main__"):
+            importlib.import_module(module.name)
+    create_app({"store": "memory"})
 
 
 @pytest.fixture(scope="session")
