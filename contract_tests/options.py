@@ -167,5 +167,5 @@ class Options:
         return not self.select or any(s in name for s in self.select)
 
 
-LIVE_DEFAULT_MAX_TASKS = 25
+LIVE_DEFAULT_MAX_TASKS = 30
 LIVE_DEFAULT_MAX_SPEND = 2.00

@@ -164,8 +164,12 @@ def _answered_either_way(exchange: Exchange, what: str) -> None:
     expect_accepted(exchange, f"{what}: it must be accepted or rejected with a 4xx; it")
 
 
+OMITTABLE = ("mode", "aspect_ratio", "resolution")
+
+
 def _plan_omitted(options: Any) -> list[Any]:
-    return [request() for _ in range(3)] if options.omitted_fields != "reject" else []
+    count = {"default": len(OMITTABLE), "either": 1, "reject": 0}[options.omitted_fields]
+    return [request()] * count
 
 
 @check(phase="task", section=SECTION, plan=_plan_omitted, reading="omitted_fields",
@@ -175,14 +179,20 @@ def omitted_fields_reading(ctx: Context, _: None) -> None:
     """Omitting mode, aspect_ratio or resolution is accepted or rejected, as chosen (by
     default either, never a 5xx)."""
     reading = ctx.options.omitted_fields
-    for name in ("mode", "aspect_ratio", "resolution"):
+    if reading == "either":
+        # One request omitting all three (at most one paid task): any 4xx or an acceptance.
+        payload = request()
+        for name in OMITTABLE:
+            payload = without(payload, "input", name)
+        _answered_either_way(ctx.submit(payload), "a request without input.mode, "
+                             "aspect_ratio and resolution")
+        return
+    for name in OMITTABLE:
         exchange = ctx.submit(without(request(), "input", name))
         if reading == "reject":
             expect_rejected(exchange, f"a request without input.{name}")
-        elif reading == "default":
-            expect_accepted(exchange, f"a request without input.{name} (default applies)")
         else:
-            _answered_either_way(exchange, f"a request without input.{name}")
+            expect_accepted(exchange, f"a request without input.{name} (default applies)")
 
 
 def _plan_i2i_reading(options: Any) -> list[Any]:

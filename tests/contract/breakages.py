@@ -82,7 +82,7 @@ BREAKAGES: dict[str, Breakage] = {
     "field_types_enforced": Breakage(r.on_submit_input(r.stringify_prompt)),
     "malformed_body_rejected": Breakage(r.malformed_500),
     "omitted_fields_reading": Breakage(r.server_error_when(
-        lambda b, i: bool(i) and "mode" not in i and i.get("prompt") == QUICKSTART_PROMPT)),
+        lambda b, i: bool(i) and "resolution" not in i and i.get("prompt") == QUICKSTART_PROMPT)),
     "i2i_image_urls_reading": Breakage(r.server_error_when(
         lambda b, i: "image-to-image" in str(i.get("mode")) and "image_urls" not in i
         and i.get("prompt") == QUICKSTART_PROMPT)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 import mock_server
 from contract_tests import Options, RunResult, run
+from contract_tests.progress import Progress
 from mock_server import create_app
 
 from .breakages import KEY, Breakage
@@ -19,12 +21,18 @@ from .relay import relay
 from .wsgi_target import Req, Resp, Rewrite, served
 
 SEED = 20261124
+# CPython 3.11 keeps the AST constructor's recursion depth per interpreter, not per thread:
+# two threads building ASTs at once can fail with "SystemError: AST constructor recursion
+# depth mismatch" (python/cpython#106905). Werkzeug compiles each URL rule with ast.parse
+# when create_app registers it, so the broken targets' apps are built one at a time.
+APP_LOCK = threading.Lock()
 
 
-def run_suite(base_url: str, **options: Any) -> RunResult:
+def run_suite(base_url: str, *, progress: Progress | None = None,
+              **options: Any) -> RunResult:
     """Run the contract suite against `base_url` with a fixed seed unless told otherwise."""
     values: dict[str, Any] = {"api_key": KEY, "seed": SEED, **options}
-    return run(Options(base_url=base_url, **values))
+    return run(Options(base_url=base_url, **values), progress=progress)
 
 
 def statuses(result: RunResult) -> dict[str, str]:
@@ -43,7 +51,9 @@ def broken_target(breakage: Breakage) -> Iterator[str]:
     settings = {"store": "memory", "profile": "fast", **breakage.settings}
     with ExitStack() as stack:
         on_request = breakage.on_request
-        target = Rewrite(create_app(settings))
+        with APP_LOCK:
+            app = create_app(settings)
+        target = Rewrite(app)
         if breakage.callback is not None:
             to_relay = stack.enter_context(relay(breakage.callback,
                                                    breakage.callback_content_type))
