@@ -43,7 +43,7 @@ class Context:
     options: Options
     transport: Transport
     budget: Budget
-    rng: random.Random
+    base_rng: random.Random
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     receiver: Receiver | None = None
@@ -150,7 +150,16 @@ class Context:
             self.note_evidence(probe, exchange)
 
     def running_probe(self, name: str | None) -> None:
+        """Note the probe this thread runs; it draws from its own seeded random source, so
+        that probes run side by side replay alike under --seed."""
         self._probe.name = name
+        self._probe.rng = None if name is None else \
+            random.Random(f"{self.options.seed}/{name}")
+
+    @property
+    def rng(self) -> random.Random:
+        own: random.Random | None = getattr(self._probe, "rng", None)
+        return own if own is not None else self.base_rng
 
     def reference_task(self) -> tuple[Exchange, str | None]:
         """Return the submission of the docs' Quick Start request, made once per run."""

@@ -36,6 +36,7 @@ class Driver:
     feeds: tuple[Kind, ...]
     fn: Callable[[Context], None]
     plan: Callable[[Any], list[Any]]
+    after_probes: bool = False  # waits for the phase's probes (it follows their task)
 
 
 def follow_reference(ctx: Context) -> None:
@@ -81,25 +82,14 @@ def scenarios(ctx: Context) -> None:
     if not ctx.options.scenarios:
         ctx.mark_unavailable("failed-task", "--no-scenarios: failed tasks were not requested")
         return
+    # All three at once: a slow target is waited on once.
+    slow_ms = 400 if ctx.options.loopback else 30_000
+    watch_s = 0.6 if ctx.options.loopback else 40.0
     exchange, task = _submit_tracked(ctx, request(), FAIL_SCENARIO, "fail scenario")
-    if task is None:
-        if is_rejected(exchange):
-            ctx.mark_unavailable("failed-task", f"the target rejected a submission with "
-                                 f"X-Mock-Scenario: {FAIL_SCENARIO}")
-        return
-    follow(ctx, [task])
-    if task.last is None or task.last.state != "failed":
-        ctx.mark_unavailable("failed-task", f"the target ignores X-Mock-Scenario (a task sent "
-                             f"with '{FAIL_SCENARIO}' ended "
-                             f"{task.last.state if task.last else 'unanswered'!r})")
-        return
-    slow_ms = 600 if ctx.options.loopback else 30_000
     _, slow = _submit_tracked(ctx, request(), f"processing={slow_ms}", "slow scenario")
     _, stuck = _submit_tracked(ctx, request(), "stuck", "stuck scenario")
-    watch_s = 1.0 if ctx.options.loopback else 40.0
-    watchers = []
-    if slow is not None:
-        watchers.append(threading.Thread(target=follow, args=(ctx, [slow]), daemon=True))
+    watchers = [threading.Thread(target=follow, args=(ctx, [t]), daemon=True)
+                for t in (task, slow) if t is not None]
     if stuck is not None:
         watchers.append(threading.Thread(target=follow, args=(ctx, [stuck]), daemon=True,
                                          kwargs={"limit_s": watch_s, "expect_end": False}))
@@ -107,6 +97,15 @@ def scenarios(ctx: Context) -> None:
         watcher.start()
     for watcher in watchers:
         watcher.join()
+    if task is None:
+        if is_rejected(exchange):
+            ctx.mark_unavailable("failed-task", f"the target rejected a submission with "
+                                 f"X-Mock-Scenario: {FAIL_SCENARIO}")
+        return
+    if task.last is None or task.last.state != "failed":
+        ctx.mark_unavailable("failed-task", f"the target ignores X-Mock-Scenario (a task sent "
+                             f"with '{FAIL_SCENARIO}' ended "
+                             f"{task.last.state if task.last else 'unanswered'!r})")
 
 
 def _callback_plan(options: Any) -> list[Any]:
@@ -171,7 +170,7 @@ def callback_mode_accepted(ctx: Context, _: None) -> None:
 
 DRIVERS: tuple[Driver, ...] = (
     Driver("quickstart lifecycle", "task", ("poll", "finished"), follow_reference,
-           lambda options: []),
+           lambda options: [], after_probes=True),
     Driver("stateful lifecycle", "task", ("poll", "finished"), stateful_lifecycle,
            lambda options: [None] * _stateful_tasks(options)),
     Driver("scenarios", "scenario", ("poll", "finished"), scenarios,

@@ -104,9 +104,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("statement", names, ids=names)
 
 
+class _ReporterStream:
+    """Progress lines through pytest's terminal (stderr is captured during fixtures)."""
+
+    def __init__(self, reporter: Any) -> None:
+        self.reporter = reporter
+
+    def write(self, text: str) -> int:
+        self.reporter.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
 def contract_run(request: pytest.FixtureRequest) -> Any:
     """Run the whole suite once against the target; each test reads its statement's row."""
+    from .progress import Lines
     from .runner import run
 
     config = request.config
@@ -114,7 +129,8 @@ def contract_run(request: pytest.FixtureRequest) -> Any:
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     try:
         result = run(options, log=(lambda line: reporter.write_line(line))
-                     if reporter else None)
+                     if reporter else None,
+                     progress=Lines(_ReporterStream(reporter)) if reporter else None)
     except UsageError as exc:
         pytest.exit(f"refusing to start: {exc}", returncode=2)
     config.stash[RESULT_KEY] = result

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, Protocol
+import threading
+from typing import Any, Protocol
 
 from .registry import Outcome
 
 MARK = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP"}
+
+
+class TextSink(Protocol):
+    """Where plain progress lines go (a stream, or pytest's terminal)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class Progress(Protocol):
@@ -51,14 +60,16 @@ def check_line(outcome: Outcome, seconds: float, reason: str, done: int, total: 
 class Lines:
     """Plain lines, for logs and pipes."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self.stream = stream or sys.stderr
+    def __init__(self, stream: TextSink | None = None) -> None:
+        self.stream: TextSink = stream or sys.stderr
         self.total = 0
         self.done = 0
+        self._lock = threading.Lock()  # probes finish in several threads
 
     def _say(self, text: str) -> None:
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
     def start(self, total: int) -> None:
         self.total = total
@@ -67,8 +78,10 @@ class Lines:
         self._say(f"phase {index}/{count} {phase}: started ({checks} checks finish here)")
 
     def check_done(self, outcome: Outcome, seconds: float, reason: str) -> None:
-        self.done += 1
-        self._say(check_line(outcome, seconds, reason, self.done, self.total))
+        with self._lock:
+            self.done += 1
+            done = self.done
+        self._say(check_line(outcome, seconds, reason, done, self.total))
 
     def phase_done(self, phase: str, seconds: float) -> None:
         self._say(f"phase {phase}: done in {seconds:.1f} s")
@@ -98,6 +111,7 @@ class Bar:
         self.task: Any = None
         self.done = 0
         self.total = 0
+        self._lock = threading.Lock()
 
     def start(self, total: int) -> None:
         self.total = total
@@ -110,10 +124,11 @@ class Bar:
                            f"here)", markup=False, highlight=False)
 
     def check_done(self, outcome: Outcome, seconds: float, reason: str) -> None:
-        self.done += 1
-        self.progress.advance(self.task)
-        self.console.print(check_line(outcome, seconds, reason, self.done, self.total),
-                           markup=False, highlight=False)
+        with self._lock:
+            self.done += 1
+            self.progress.advance(self.task)
+            self.console.print(check_line(outcome, seconds, reason, self.done, self.total),
+                               markup=False, highlight=False)
 
     def phase_done(self, phase: str, seconds: float) -> None:
         self.console.print(f"phase {phase}: done in {seconds:.1f} s", markup=False,

@@ -6,6 +6,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import checks, fuzz  # noqa: F401  (registers every check)
@@ -19,6 +20,7 @@ from .receiver import Receiver
 from .registry import PHASES, Check, CheckFailed, CheckSkipped, Outcome, Phase
 from .transport import Exchange
 
+PROBES_AT_ONCE = 2
 REFERENCE_USERS = ("submit_answer", "quickstart_examples_accepted", "status_requires_auth",
                    "api_key_accepted")
 
@@ -176,19 +178,30 @@ def run_phase(ctx: Context, phase: Phase, index: int, watcher: Progress, errors:
     began = time.monotonic()
     ending = [o for o in ctx.outcomes.values() if finishing_phase(o.check) == phase]
     watcher.phase_started(phase, index, len(PHASES), len(ending))
-    for outcome in list(ctx.outcomes.values()):
-        if outcome.check.kind == "probe" and outcome.check.phase == phase:
-            probe_began = time.monotonic()
-            run_probe(ctx, outcome.check)
-            watcher.check_done(outcome, time.monotonic() - probe_began,
-                               outcome.reason(ctx.unavailable))
     drivers = [d for d in selected_drivers(ctx) if d.phase == phase]
-    # Drivers of one phase follow their tasks side by side: slow targets wait once.
-    threads = [threading.Thread(target=run_driver, args=(ctx, d, errors), daemon=True)
-               for d in drivers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
+    # Drivers follow their tasks side by side, most while the phase's probes run: a slow
+    # target is waited on once. One follows the probes' task and starts after them.
+    threads = {d.name: threading.Thread(target=run_driver, args=(ctx, d, errors), daemon=True)
+               for d in drivers}
+    for driver in drivers:
+        if not driver.after_probes:
+            threads[driver.name].start()
+    probes = [o for o in ctx.outcomes.values()
+              if o.check.kind == "probe" and o.check.phase == phase]
+
+    def probe(outcome: Outcome) -> None:
+        probe_began = time.monotonic()
+        run_probe(ctx, outcome.check)
+        watcher.check_done(outcome, time.monotonic() - probe_began,
+                           outcome.reason(ctx.unavailable))
+
+    # Two probes at a time: most of a probe is waiting for the target's answers.
+    with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
+        list(pool.map(probe, probes))
+    for driver in drivers:
+        if driver.after_probes:
+            threads[driver.name].start()
+    for thread in threads.values():
         thread.join()
     for outcome in ending:
         if outcome.check.kind != "probe":

@@ -87,7 +87,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         # Every task must end within the documented 3 minutes.
-        follow(self.ctx, self.tracked, strict=True)
+        follow(self.ctx, self.tracked, strict=True, window=False)
 
 
 def run_lifecycle(ctx: Context) -> None:

@@ -90,13 +90,17 @@ def watch_interval(ctx: Context) -> float:
 
 
 def follow(ctx: Context, tasks: Iterable[TrackedTask], *, limit_s: float | None = None,
-           strict: bool = False, expect_end: bool = True) -> None:
+           strict: bool = False, expect_end: bool = True, window: bool = True) -> None:
     """Poll every task at the cadence until it is terminal, then watch it for the terminal
     window (--terminal-watch, --terminal-polls polls) to see that it stays so; give up on a
     task older than the limit.
 
-    With `expect_end` False the tasks are only watched for `limit_s` (a stuck task).
+    With `expect_end` False the tasks are only watched for `limit_s` (a stuck task); with
+    `window` False a terminal task is polled once more only (the state machine's many tasks:
+    the Quick Start, scenario and callback tasks are watched for the whole window).
     """
+    polls, interval = (ctx.options.terminal_polls, watch_interval(ctx)) if window else \
+        (1, ctx.options.poll_cadence.every_s)
     cadence = ctx.options.poll_cadence
     limit = cadence.limit_s if limit_s is None else limit_s
     open_tasks = [t for t in tasks if not t.finished]
@@ -112,8 +116,8 @@ def follow(ctx: Context, tasks: Iterable[TrackedTask], *, limit_s: float | None 
             elif observation.state in TERMINAL:
                 task.terminal_seen = True
             if task.terminal_seen:
-                task.next_poll = time.monotonic() + watch_interval(ctx)
-                if task.polls_after_terminal >= ctx.options.terminal_polls:
+                task.next_poll = time.monotonic() + interval
+                if task.polls_after_terminal >= polls:
                     _finish(ctx, task, False, limit, strict)
         for task in open_tasks:
             age = time.monotonic() - task.submitted_at
