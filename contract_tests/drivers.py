@@ -173,7 +173,7 @@ DRIVERS: tuple[Driver, ...] = (
            lambda options: [], after_probes=True),
     Driver("stateful lifecycle", "task", ("poll", "finished"), stateful_lifecycle,
            lambda options: [None] * _stateful_tasks(options)),
-    Driver("scenarios", "scenario", ("poll", "finished"), scenarios,
+    Driver("scenarios", "task", ("poll", "finished"), scenarios,
            lambda options: [request()] * 3 if options.scenarios else []),
 )
 

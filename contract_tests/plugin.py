@@ -105,14 +105,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 class _ReporterStream:
-    """Progress lines through pytest's terminal (stderr is captured during fixtures)."""
+    """Progress lines through pytest's terminal, past its capture of the fixture's output."""
 
-    def __init__(self, reporter: Any) -> None:
+    def __init__(self, config: pytest.Config, reporter: Any) -> None:
         self.reporter = reporter
+        self.capture = config.pluginmanager.get_plugin("capturemanager")
 
     def write(self, text: str) -> int:
-        self.reporter.write(text)
+        self.say(text.rstrip("\n"))
         return len(text)
+
+    def say(self, line: str) -> None:
+        """Write one line of its own (after the test's dots, if any)."""
+        if self.capture is None:
+            self.reporter.write_line(line)
+        else:
+            with self.capture.global_and_fixture_disabled():
+                self.reporter.write_line(line)
 
     def flush(self) -> None:
         pass
@@ -127,10 +136,10 @@ def contract_run(request: pytest.FixtureRequest) -> Any:
     config = request.config
     options = options_from(config)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    stream = _ReporterStream(config, reporter) if reporter else None
     try:
-        result = run(options, log=(lambda line: reporter.write_line(line))
-                     if reporter else None,
-                     progress=Lines(_ReporterStream(reporter)) if reporter else None)
+        result = run(options, log=stream.say if stream else None,
+                     progress=Lines(stream) if stream else None)
     except UsageError as exc:
         pytest.exit(f"refusing to start: {exc}", returncode=2)
     config.stash[RESULT_KEY] = result

@@ -11,8 +11,11 @@ from .transport import Exchange
 # What a check is handed: `probe` checks send their own requests; the others are run on
 # every exchange, poll, finished task or callback delivery the drivers observe.
 Kind = Literal["probe", "exchange", "poll", "finished", "callback"]
-Phase = Literal["no-task", "task", "scenario", "callback"]
-PHASES: tuple[Phase, ...] = ("no-task", "task", "scenario", "callback")
+# no-task: probes that create no task (run first); task: probes that create tasks, beside the
+# drivers that follow tasks (the Quick Start's, the state machine's, the scenarios'); callback:
+# callback-mode tasks (it needs to know whether failures can be asked for).
+Phase = Literal["no-task", "task", "callback"]
+PHASES: tuple[Phase, ...] = ("no-task", "task", "callback")
 
 
 class CheckFailed(AssertionError):

@@ -8,6 +8,7 @@ from typing import Any
 
 from contract_tests.payloads import QUICKSTART_PROMPT, ascii_prompt, multibyte_prompt
 
+from . import lifecycle_rules as lr
 from . import rules as r
 from .relay import Mutation
 from .rules import KEY, RequestRule, ResponseRule
@@ -40,9 +41,9 @@ def _status(change: Any) -> ResponseRule:
     """Change the data of status answers, leaving callback-mode tasks alone (their callbacks
     are compared with the status: the change would break that promise too)."""
     def apply(target: Any, data: dict[str, Any]) -> None:
-        if not r.callback_task(target, data.get("taskId")):
+        if not lr.callback_task(target, data.get("taskId")):
             change(target, data)
-    return r.remember_callback_tasks(r.status_data(apply))
+    return lr.remember_callback_tasks(r.status_data(apply))
 
 
 SHORTEST = (ascii_prompt(3), multibyte_prompt(3))  # prompt_length_bounds_accepted's
@@ -54,7 +55,7 @@ BREAKAGES: dict[str, Breakage] = {
     "auth_malformed_rejected": Breakage(r.fix_auth(r.malformed, r.not_an_existing_task)),
     "auth_bogus_key_rejected": Breakage(r.fix_auth(r.bogus, r.not_an_existing_task)),
     "status_requires_auth": Breakage(r.fix_auth(lambda h: h != f"Bearer {KEY}", r.status_only)),
-    "api_key_accepted": Breakage(on_response=r.refuse_first_status_of_reference),
+    "api_key_accepted": Breakage(on_response=lr.refuse_first_status_of_reference),
     "answers_are_json": Breakage(on_response=r.errors_html_labelled_json),
     "answers_content_type_json": Breakage(on_response=r.success_as_text),
     "envelope_fields_typed": Breakage(on_response=r.errors(
@@ -62,7 +63,7 @@ BREAKAGES: dict[str, Breakage] = {
     "code_is_http_status": Breakage(on_response=r.errors(
         lambda x: x.with_json({**(x.json or {}), "code": 1000 + x.status}))),
     "message_as_documented": Breakage(on_response=r.status_message("OK")),
-    "submit_answer": Breakage(on_response=r.reference_answer(
+    "submit_answer": Breakage(on_response=lr.reference_answer(
         lambda body: body["data"].update(taskId=12345678))),
     "quickstart_examples_accepted": Breakage(r.reject_submit(
         lambda b, i: i.get("prompt") == "Transform into a watercolor painting style")),
@@ -90,7 +91,7 @@ BREAKAGES: dict[str, Breakage] = {
     "valid_requests_accepted": Breakage(r.reject_submit(
         lambda b, i: len(str(i.get("prompt", ""))) < 12 and i.get("prompt") not in SHORTEST)),
     "invalid_requests_rejected": Breakage(r.on_submit_input(r.cut_generated_long_prompt)),
-    "status_answers_task": Breakage(on_response=r.unknown_after_first_answer),
+    "status_answers_task": Breakage(on_response=lr.unknown_after_first_answer),
     "state_documented": Breakage(on_response=_status(
         lambda t, d: d.update(state="completed") if d.get("state") == "success" else None)),
     "status_fields_typed": Breakage(on_response=_status(
@@ -98,9 +99,9 @@ BREAKAGES: dict[str, Breakage] = {
         else None)),
     "task_id_echoed": Breakage(on_response=r.status_data(
         lambda t, d: d.update(taskId=str(d.get("taskId")).upper()))),
-    "state_only_forward": Breakage(on_response=_status(r.processing_then_pending)),
-    "success_stays_final": Breakage(on_response=_status(r.success_later_failed)),
-    "failure_stays_final": Breakage(on_response=_status(r.failed_later_processing)),
+    "state_only_forward": Breakage(on_response=_status(lr.processing_then_pending)),
+    "success_stays_final": Breakage(on_response=_status(lr.success_later_failed)),
+    "failure_stays_final": Breakage(on_response=_status(lr.failed_later_processing)),
     "example_fields_present": Breakage(on_response=_status(
         lambda t, d: d.pop("createTime", None) if d.get("state") == "processing" else None)),
     "create_time_stable": Breakage(on_response=_status(r.drifting_create)),
@@ -137,7 +138,7 @@ BREAKAGES: dict[str, Breakage] = {
         r.set_field("data.taskId", "task_other"))),
     "callback_terminal_state": Breakage(callback=r.mutate_callback(
         r.set_field("data.state", "processing"))),
-    "callback_after_completion": Breakage(on_response=r.hold_callback_tasks),
+    "callback_after_completion": Breakage(on_response=lr.hold_callback_tasks),
     "callback_agrees_with_status": Breakage(callback=r.mutate_callback(
         r.set_field("data.createTime", lambda v: v + 7))),
 }
