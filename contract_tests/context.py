@@ -49,6 +49,8 @@ class Context:
     receiver: Receiver | None = None
     shared: dict[str, Any] = field(default_factory=dict)
     deadlines: list[str] = field(default_factory=list)  # waits that ran to their limit
+    # Set once the scenarios have shown whether failed tasks can be asked for.
+    scenarios_done: threading.Event = field(default_factory=threading.Event)
     evidence: dict[str, Exchange] = field(default_factory=dict)  # last exchange per check
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _reference_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -79,6 +79,13 @@ def _submit_tracked(ctx: Context, payload: dict[str, Any], scenario: str | None,
 
 def scenarios(ctx: Context) -> None:
     """Ask for a failed, a slow and a stuck task with X-Mock-Scenario (skipped if ignored)."""
+    try:
+        _scenarios(ctx)
+    finally:
+        ctx.scenarios_done.set()
+
+
+def _scenarios(ctx: Context) -> None:
     if not ctx.options.scenarios:
         ctx.mark_unavailable("failed-task", "--no-scenarios: failed tasks were not requested")
         return
@@ -112,7 +119,7 @@ def _callback_plan(options: Any) -> list[Any]:
     return [request(), request()]
 
 
-@check(phase="callback", section="Top-Level Parameters", plan=_callback_plan,
+@check(phase="task", section="Top-Level Parameters", plan=_callback_plan,
        quote="request_type | callback (webhook notification); callback_url | Webhook URL for "
              "callback mode")
 def callback_mode_accepted(ctx: Context, _: None) -> None:
@@ -124,6 +131,8 @@ def callback_mode_accepted(ctx: Context, _: None) -> None:
         ctx.mark_unavailable("callbacks", reason)
         ctx.mark_unavailable("failure-callback", reason)
         raise CheckSkipped(reason)
+    # Whether a failed task can be asked for is known once the scenarios ended.
+    ctx.scenarios_done.wait(ctx.options.task_timeout + 60)
     cases: list[tuple[str, str | None]] = [("success", None)]
     if "failed-task" in ctx.unavailable:
         ctx.mark_unavailable("failure-callback", ctx.unavailable["failed-task"])

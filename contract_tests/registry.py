@@ -11,11 +11,11 @@ from .transport import Exchange
 # What a check is handed: `probe` checks send their own requests; the others are run on
 # every exchange, poll, finished task or callback delivery the drivers observe.
 Kind = Literal["probe", "exchange", "poll", "finished", "callback"]
-# no-task: probes that create no task (run first); task: probes that create tasks, beside the
-# drivers that follow tasks (the Quick Start's, the state machine's, the scenarios'); callback:
-# callback-mode tasks (it needs to know whether failures can be asked for).
-Phase = Literal["no-task", "task", "callback"]
-PHASES: tuple[Phase, ...] = ("no-task", "task", "callback")
+# no-task: probes that create no task (run first); task: probes that create tasks (callback-mode
+# ones too), beside the drivers that follow tasks (the Quick Start's, the state machine's, the
+# scenarios').
+Phase = Literal["no-task", "task"]
+PHASES: tuple[Phase, ...] = ("no-task", "task")
 
 
 class CheckFailed(AssertionError):

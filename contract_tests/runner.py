@@ -179,6 +179,8 @@ def run_phase(ctx: Context, phase: Phase, index: int, watcher: Progress, errors:
     ending = [o for o in ctx.outcomes.values() if finishing_phase(o.check) == phase]
     watcher.phase_started(phase, index, len(PHASES), len(ending))
     drivers = [d for d in selected_drivers(ctx) if d.phase == phase]
+    if not any(d.name == "scenarios" for d in selected_drivers(ctx)):
+        ctx.scenarios_done.set()  # nothing to wait for
     # Drivers follow their tasks side by side, most while the phase's probes run: a slow
     # target is waited on once. One follows the probes' task and starts after them.
     threads = {d.name: threading.Thread(target=run_driver, args=(ctx, d, errors), daemon=True)

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import requests
 
 from contract_tests import RunResult
 from contract_tests.registry import CHECKS
 from contract_tests.runner import run as _registers_checks  # noqa: F401
-from tests.support.serve import ServeProcess, serving
+from tests.support.serve import ServeProcess
 
 from .conftest import failed, run_suite
 
@@ -22,10 +23,26 @@ READINGS = {"omitted_fields_reading", "i2i_image_urls_reading"}
 @contextmanager
 def mock_serving(*args: str) -> Iterator[ServeProcess]:
     """`flux2-mock serve` for the block; its output pipe closed after (no ResourceWarning)."""
-    with serving(*args) as server:
+    with _started(*args) as server:
         yield server
     if server.proc is not None and server.proc.stdout is not None:
         server.proc.stdout.close()
+
+
+@contextmanager
+def _started(*args: str) -> Iterator[ServeProcess]:
+    # tests/support/serve.py waits for health with a 2 s read timeout and retries only refused
+    # connections: on a busy machine the first request to a worker still booting takes longer.
+    # Give that first answer more time instead of failing the test.
+    server = ServeProcess(*args)
+    try:
+        try:
+            server.start()
+        except requests.Timeout:
+            requests.get(server.url("/_mock/health"), timeout=60).raise_for_status()
+        yield server
+    finally:
+        server.kill()
 
 
 def assert_all_pass(result: RunResult, *, skipped: frozenset[str] = frozenset()) -> None:

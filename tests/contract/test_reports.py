@@ -53,8 +53,8 @@ def test_cli_prints_phases_and_checks_on_stderr_and_writes_html(in_process_mock:
     assert done.returncode == 0, done.stdout + done.stderr
     err = done.stderr.splitlines()
     assert [line.split(":")[0] for line in err if line.startswith("phase ") and "started" in line] \
-        == ["phase 1/3 no-task", "phase 2/3 task", "phase 3/3 callback"]
-    assert sum(1 for line in err if re.match(r"phase \S+: done in \d+\.\d s", line)) == 3
+        == ["phase 1/2 no-task", "phase 2/2 task"]
+    assert sum(1 for line in err if re.match(r"phase \S+: done in \d+\.\d s", line)) == 2
     assert re.search(r"^\[\d/6\] PASS auth_missing_rejected \(\d+\.\d\d s\)", done.stderr, re.M)
     assert sum(1 for line in err if re.match(r"\[\d/6\] PASS ", line)) == 6
     assert re.search(r"^phases: no-task \d+\.\d s, task \d+\.\d s", done.stdout, re.M)
@@ -93,7 +93,7 @@ def test_a_terminal_gets_a_live_bar(monkeypatch: pytest.MonkeyPatch, in_process_
     result = run_suite(in_process_mock, select=("auth_bogus",), progress=watcher)
     assert result.ok
     assert "PASS auth_bogus_key_rejected" in screen.getvalue()
-    assert "phase 3/3 callback" in screen.getvalue()
+    assert "phase 2/2 task" in screen.getvalue()
 
 
 def test_a_pipe_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
