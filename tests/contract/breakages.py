@@ -99,7 +99,8 @@ BREAKAGES: dict[str, Breakage] = {
         else None)),
     "task_id_echoed": Breakage(on_response=r.status_data(
         lambda t, d: d.update(taskId=str(d.get("taskId")).upper()))),
-    "state_only_forward": Breakage(on_response=_status(lr.processing_then_pending)),
+    "state_only_forward": Breakage(lr.slow_processing,
+                                   _status(lr.processing_then_pending)),
     "success_stays_final": Breakage(on_response=_status(lr.success_later_failed)),
     "failure_stays_final": Breakage(on_response=_status(lr.failed_later_processing)),
     "example_fields_present": Breakage(on_response=_status(

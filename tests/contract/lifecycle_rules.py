@@ -132,3 +132,11 @@ def _as_processing(data: dict[str, Any]) -> None:
     for name in ("resultJson", "failCode", "failMsg", "completeTime", "costTime"):
         data.pop(name, None)
     data["state"] = "processing"
+
+
+def slow_processing(_: Rewrite, req: Req) -> Req:
+    """Ask the mock to keep every task processing for 1.5 s (several answers, even when busy)."""
+    if req.is_submit:
+        scenario = req.headers.get("X-Mock-Scenario")
+        req.headers["X-Mock-Scenario"] = "; ".join(filter(None, [scenario, "processing=1500"]))
+    return req
