@@ -19,6 +19,8 @@ from contract_tests.runner import run as _registers_checks  # noqa: F401
 from .breakages import BREAKAGES, DEADLINE_OPTIONS, VARIANTS, Breakage
 from .conftest import broken_target, failed, prepare_in_process_mock, run_suite
 
+pytestmark = pytest.mark.slow  # the whole suite against 56 broken targets
+
 TARGETS: dict[str, tuple[str, Breakage]] = {
     **{name: (name, breakage) for name, breakage in BREAKAGES.items()}, **VARIANTS}
 # Hypothesis' examples decide whether these are caught: give them the dev profile's numbers.

@@ -14,6 +14,8 @@ import pytest
 from .breakages import BREAKAGES, KEY
 from .conftest import broken_target
 
+pytestmark = pytest.mark.e2e  # runs the suite's CLI and pytest as processes
+
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", re.MULTILINE)
 
 

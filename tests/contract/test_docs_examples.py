@@ -15,6 +15,8 @@ from click.testing import CliRunner
 
 from contract_tests.cli import main
 
+pytestmark = pytest.mark.e2e  # runs the documented commands as processes
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "contract-suite.md"
 LOCAL = "http://127.0.0.1:8000"
 

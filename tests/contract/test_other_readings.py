@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from .breakages import Breakage
 from .conftest import broken_target, failed, run_suite
 from .rules import mutate_callback
 from .wsgi_target import Req, Resp, Rewrite
+
+pytestmark = pytest.mark.slow  # the whole suite against other legal readings
 
 
 def _public_id(task_id: str) -> str:

@@ -82,6 +82,7 @@ def test_refuses_above_the_spend_cap_before_sending(no_remote_network: None) -> 
     assert logged[0].startswith("estimate: up to ")
 
 
+@pytest.mark.slow
 def test_hypothesis_examples_stop_at_the_task_cap() -> None:
     submissions: list[Req] = []
 
