@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from typing import Any
 
 import pytest
 
@@ -71,3 +73,35 @@ def test_a_request_scope_reads_the_clock_once(pg_dsn: str) -> None:
     assert mine.clock.offset_ms() == first + 60_000  # the next request sees the advance
     mine.tasks.db.close()
     other.tasks.db.close()
+
+
+def test_a_store_call_inside_a_transaction_needs_no_second_connection(pg_dsn: str) -> None:
+    # create_task's `build` reads the run-time settings while the task counter's row is
+    # locked: with every pooled connection held by threads waiting for that lock, a second
+    # checkout would wait for the pool's time-out. It runs on the transaction's connection.
+    migrate(pg_dsn)
+    stores = open_postgres_storage(pg_dsn, pool_size=2)
+    stores.tasks.db.timeout_s = 3.0
+    build = builder()
+    seqs: list[int] = []
+    failures: list[BaseException] = []
+
+    def reading_build(seq: int) -> Any:
+        stores.runtime.overrides()
+        return build(seq)
+
+    def submit_some() -> None:
+        try:
+            for _ in range(5):
+                seqs.append(stores.tasks.create_task(reading_build).seq)
+        except BaseException as exc:  # collected: a thread's error must fail the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=submit_some) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(seqs) == list(range(1, 31))
+    stores.tasks.db.close()

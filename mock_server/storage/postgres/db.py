@@ -155,7 +155,13 @@ class PgDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """Run the block in one transaction (within the bound one, if any)."""
+        """Run the block in one transaction (within the bound one, if any).
+
+        The connection is bound to this thread for the block: a store call made inside
+        it (a callback such as create_task's `build` reading the run-time settings) uses
+        the same connection. A second checkout there could wait forever on a pool whose
+        every connection waits for a row lock this transaction holds.
+        """
         bound = self._bound.get()
         if bound is not None:
             yield bound  # already inside the bound block's transaction
@@ -163,28 +169,30 @@ class PgDatabase:
         with self._checkout() as conn:
             try:
                 with conn.transaction():
-                    yield conn
+                    token = self._bound.set(conn)
+                    try:
+                        yield conn
+                    finally:
+                        self._bound.reset(token)
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 self._after_failure(exc)
                 raise unavailable(self.dsn, exc) from exc
 
     @contextmanager
     def bound(self, lock_key: int | None = None) -> Iterator[psycopg.Connection[Any]]:
-        """Bind one transaction to this thread for the block, under an advisory lock if given.
+        """Run the block as one transaction bound to this thread, under an advisory lock.
 
-        The lock is transaction-level: it is released at COMMIT or ROLLBACK, and by the
-        server when the connection is lost, so a crashed holder never blocks the others.
+        Every store call inside it uses that transaction, so the block commits or rolls
+        back as one. The lock is transaction-level: it is released at COMMIT or ROLLBACK,
+        and by the server when the connection is lost, so a crashed holder never blocks
+        the others.
         """
         if self._bound.get() is not None:
             raise RuntimeError("a bound transaction is already open on this thread")
         with self.transaction() as conn:
             if lock_key is not None:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
-            token = self._bound.set(conn)
-            try:
-                yield conn
-            finally:
-                self._bound.reset(token)
+            yield conn
 
     def _after_failure(self, exc: BaseException) -> None:
         """Drop a pool that found no connection: its reconnection backs off for longer and
