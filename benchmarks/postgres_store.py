@@ -1,6 +1,6 @@
 """Many instances, one state: status GET and submit POST on SQLite, PostgreSQL, and 2 x PG + nginx.
 
-Three set-ups in one run, each gunicorn with 2 sync workers per instance on
+Three set-ups in one run, each gunicorn with 2 workers per instance on
 127.0.0.1, loaded at 32 connections for a fixed time, rounds interleaved:
   sqlite      one instance, the embedded default store;
   pg          one instance on a throwaway PostgreSQL (Debian's binaries, temp dir);
@@ -127,7 +127,7 @@ def run() -> None:
     """Load each set-up's status GET and submit POST; print req/s, p99 and where time goes."""
     wrk = ensure_wrk()
     print(f"load generator: {wrk or 'Python threads'}; {CONNECTIONS} connections, {ROUNDS} "
-          f"rounds of {SECONDS:g} s per target, interleaved; each instance: gunicorn, 2 sync "
+          f"rounds of {SECONDS:g} s per target, interleaved; each instance: gunicorn, 2 "
           f"workers; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="flux2-bench-pg-") as scratch, \

@@ -19,6 +19,19 @@ MAX_FAILURES_KEPT = 5
 CALLBACK_PROBE = "callback_mode_accepted"
 
 
+def _exchange_of(subject: Any) -> Exchange | None:
+    """Return the request behind what a check judged (an exchange, a poll, a task)."""
+    if isinstance(subject, Exchange):
+        return subject
+    found = getattr(subject, "exchange", None)
+    if isinstance(found, Exchange):
+        return found
+    task = getattr(subject, "task", None)
+    last = getattr(task, "last", None)
+    found = getattr(last, "exchange", None) or getattr(task, "submission", None)
+    return found if isinstance(found, Exchange) else None
+
+
 class NotApplicable(Exception):
     """The subject says nothing about this check (neither a pass nor a failure)."""
 
@@ -30,13 +43,18 @@ class Context:
     options: Options
     transport: Transport
     budget: Budget
-    rng: random.Random
+    base_rng: random.Random
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     receiver: Receiver | None = None
     shared: dict[str, Any] = field(default_factory=dict)
+    deadlines: list[str] = field(default_factory=list)  # waits that ran to their limit
+    # Set once the scenarios have shown whether failed tasks can be asked for.
+    scenarios_done: threading.Event = field(default_factory=threading.Event)
+    evidence: dict[str, Exchange] = field(default_factory=dict)  # last exchange per check
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _reference_lock: threading.Lock = field(default_factory=threading.Lock)
+    _probe: threading.local = field(default_factory=threading.local)
 
     @classmethod
     def create(cls, options: Options, prices: PriceTable | None = None) -> Context:
@@ -46,14 +64,14 @@ class Context:
                               timeout_s=options.request_timeout_s)
         ctx = cls(options, transport, budget, random.Random(options.seed))
         chosen = [spec for name, spec in CHECKS.items() if options.selected(name)]
-        if any(spec.kind == "callback" for spec in chosen):
+        if any("callback" in spec.kinds for spec in chosen):
             chosen.append(CHECKS[CALLBACK_PROBE])  # the probe that makes callbacks happen
         for spec in sorted(set(chosen), key=list(CHECKS.values()).index):
             ctx.outcomes[spec.name] = Outcome(spec)
         return ctx
 
     def active(self, kind: Kind) -> list[Check]:
-        return [o.check for o in self.outcomes.values() if o.check.kind == kind]
+        return [o.check for o in self.outcomes.values() if kind in o.check.kinds]
 
     # -- recording -------------------------------------------------------------------
 
@@ -75,8 +93,19 @@ class Context:
     def mark_unavailable(self, need: str, reason: str) -> None:
         self.unavailable.setdefault(need, reason)
 
-    def emit(self, kind: Kind, subject: Any, *, strict: bool = False) -> None:
-        """Run every selected check of `kind` on `subject`; in strict mode re-raise a failure."""
+    def note_deadline(self, what: str) -> None:
+        """Remember a wait that ran to its limit (a run that fails fast has none)."""
+        with self._lock:
+            self.deadlines.append(what)
+
+    def note_evidence(self, name: str, exchange: Exchange | None) -> None:
+        if exchange is not None:
+            with self._lock:
+                self.evidence[name] = exchange
+
+    def emit(self, kind: Kind, subject: Any, *, strict: bool = False) -> bool:
+        """Run every selected check of `kind` on `subject`; return whether one failed (in
+        strict mode re-raise the failure)."""
         first: CheckFailed | None = None
         for spec in self.active(kind):
             try:
@@ -90,8 +119,10 @@ class Context:
                 first = first or exc
             else:
                 self.record_pass(spec.name)
+                self.note_evidence(spec.name, _exchange_of(subject))
         if strict and first is not None:
             raise first
+        return first is not None
 
     # -- sending -----------------------------------------------------------------------
 
@@ -101,6 +132,7 @@ class Context:
         """Submit within the budget (refunded when rejected) and run the exchange checks."""
         price = self.budget.reserve(payload)
         exchange = self.transport.submit(payload, headers=headers, scenario=scenario, raw=raw)
+        self._sent(exchange)
         if is_rejected(exchange):
             self.budget.refund(price)
         self.emit("exchange", exchange, strict=strict)
@@ -109,8 +141,27 @@ class Context:
     def status(self, task_id: str, *, headers: dict[str, str] | None = None,
                strict: bool = False) -> Exchange:
         exchange = self.transport.status(task_id, headers=headers)
+        self._sent(exchange)
         self.emit("exchange", exchange, strict=strict)
         return exchange
+
+    def _sent(self, exchange: Exchange) -> None:
+        """Keep the latest request of the probe running in this thread (to replay it)."""
+        probe = getattr(self._probe, "name", None)
+        if probe is not None:
+            self.note_evidence(probe, exchange)
+
+    def running_probe(self, name: str | None) -> None:
+        """Note the probe this thread runs; it draws from its own seeded random source, so
+        that probes run side by side replay alike under --seed."""
+        self._probe.name = name
+        self._probe.rng = None if name is None else \
+            random.Random(f"{self.options.seed}/{name}")
+
+    @property
+    def rng(self) -> random.Random:
+        own: random.Random | None = getattr(self._probe, "rng", None)
+        return own if own is not None else self.base_rng
 
     def reference_task(self) -> tuple[Exchange, str | None]:
         """Return the submission of the docs' Quick Start request, made once per run."""

@@ -33,7 +33,7 @@ class Sizes:
 
 
 SIZES = {
-    "dev": Sizes(valid=15, invalid=60, stateful=6, steps=12, tasks_per_run=3),
+    "dev": Sizes(valid=15, invalid=60, stateful=5, steps=10, tasks_per_run=3),
     "ci": Sizes(valid=50, invalid=200, stateful=20, steps=20, tasks_per_run=4),
     "live": Sizes(valid=2, invalid=25, stateful=1, steps=8, tasks_per_run=2),
 }

@@ -13,6 +13,9 @@ I2I_IMAGE_URLS = ("either", "required", "optional")
 FAIL_CODES = ("legacy", "current", "documented", "any")
 HYPOTHESIS_PROFILES = ("dev", "ci", "live")
 CADENCES = ("docs", "fast")
+SUCCESS_MESSAGES = ("success", "any")
+ERROR_CONTENT_TYPES = ("json", "any")
+EXAMPLE_FIELDS = ("examples", "table")
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost"})
 
 
@@ -73,6 +76,11 @@ class Options:
     request_timeout_s: float = 30.0
     callback_wait: float | None = None
     task_timeout: float = 180.0
+    success_message: str = "success"
+    error_content_type: str = "json"
+    example_fields: str = "examples"
+    terminal_watch: float | None = None
+    terminal_polls: int = 4
     extra: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,6 +96,9 @@ class Options:
             ("--omitted-fields", self.omitted_fields, OMITTED_FIELDS),
             ("--i2i-image-urls", self.i2i_image_urls, I2I_IMAGE_URLS),
             ("--fail-codes", self.fail_codes, FAIL_CODES),
+            ("--success-message", self.success_message, SUCCESS_MESSAGES),
+            ("--error-content-type", self.error_content_type, ERROR_CONTENT_TYPES),
+            ("--example-fields", self.example_fields, EXAMPLE_FIELDS),
         ):
             if value not in choices:
                 raise UsageError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
@@ -99,6 +110,10 @@ class Options:
         if not 0 < self.task_timeout <= DOCS_CADENCE.limit_s:
             raise UsageError(f"--task-timeout must be above 0 and at most the documented "
                              f"{DOCS_CADENCE.limit_s:.0f} s")
+        if self.terminal_watch is not None and self.terminal_watch < 0:
+            raise UsageError("--terminal-watch must not be negative")
+        if self.terminal_polls < 1:
+            raise UsageError("--terminal-polls must be at least 1")
         if self.max_tasks is not None and self.max_tasks < 0:
             raise UsageError("--max-tasks must not be negative")
         if self.max_spend is not None and self.max_spend < 0:
@@ -141,9 +156,16 @@ class Options:
             return self.callback_wait
         return 10.0 if self.loopback else 60.0
 
+    @property
+    def terminal_watch_s(self) -> float:
+        """How long a finished task is still watched (several polls) to see that it stays so."""
+        if self.terminal_watch is not None:
+            return self.terminal_watch
+        return 0.25 if self.poll_cadence.every_s < 1 else 4 * self.poll_cadence.every_s
+
     def selected(self, name: str) -> bool:
         return not self.select or any(s in name for s in self.select)
 
 
-LIVE_DEFAULT_MAX_TASKS = 25
+LIVE_DEFAULT_MAX_TASKS = 30
 LIVE_DEFAULT_MAX_SPEND = 2.00

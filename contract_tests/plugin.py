@@ -42,6 +42,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--flux2-image-url", default="https://example.com/input.jpg")
     group.addoption("--flux2-task-timeout", type=float, default=180.0, metavar="SECONDS")
     group.addoption("--flux2-fetch-remote-results", action="store_true", default=False)
+    group.addoption("--flux2-success-message", choices=choices.SUCCESS_MESSAGES,
+                    default="success")
+    group.addoption("--flux2-error-content-type", choices=choices.ERROR_CONTENT_TYPES,
+                    default="json")
+    group.addoption("--flux2-example-fields", choices=choices.EXAMPLE_FIELDS,
+                    default="examples")
+    group.addoption("--flux2-terminal-watch", type=float, default=None, metavar="SECONDS")
+    group.addoption("--flux2-terminal-polls", type=int, default=4)
+    group.addoption("--flux2-html", default=None, metavar="PATH",
+                    help="write the suite's HTML report (every check, evidence, curl)")
 
 
 def options_from(config: pytest.Config) -> Options:
@@ -64,6 +74,10 @@ def options_from(config: pytest.Config) -> Options:
             scenarios=not get("flux2_no_scenarios"), cadence=get("flux2_cadence"),
             image_url=get("flux2_image_url"), task_timeout=get("flux2_task_timeout"),
             fetch_remote_results=get("flux2_fetch_remote_results"),
+            success_message=get("flux2_success_message"),
+            error_content_type=get("flux2_error_content_type"),
+            example_fields=get("flux2_example_fields"),
+            terminal_watch=get("flux2_terminal_watch"), terminal_polls=get("flux2_terminal_polls"),
         )
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
@@ -90,20 +104,51 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("statement", names, ids=names)
 
 
+class _ReporterStream:
+    """Progress lines through pytest's terminal, past its capture of the fixture's output."""
+
+    def __init__(self, config: pytest.Config, reporter: Any) -> None:
+        self.reporter = reporter
+        self.capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def write(self, text: str) -> int:
+        self.say(text.rstrip("\n"))
+        return len(text)
+
+    def say(self, line: str) -> None:
+        """Write one line of its own (after the test's dots, if any)."""
+        if self.capture is None:
+            self.reporter.write_line(line)
+        else:
+            with self.capture.global_and_fixture_disabled():
+                self.reporter.write_line(line)
+
+    def flush(self) -> None:
+        pass
+
+
 @pytest.fixture(scope="session")
 def contract_run(request: pytest.FixtureRequest) -> Any:
     """Run the whole suite once against the target; each test reads its statement's row."""
+    from .progress import Lines
     from .runner import run
 
     config = request.config
     options = options_from(config)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    stream = _ReporterStream(config, reporter) if reporter else None
     try:
-        result = run(options, log=(lambda line: reporter.write_line(line))
-                     if reporter else None)
+        result = run(options, log=stream.say if stream else None,
+                     progress=Lines(stream) if stream else None)
     except UsageError as exc:
         pytest.exit(f"refusing to start: {exc}", returncode=2)
     config.stash[RESULT_KEY] = result
+    if config.getoption("flux2_html"):
+        from pathlib import Path
+
+        from .html_report import render_html
+
+        Path(config.getoption("flux2_html")).write_text(render_html(result), encoding="utf-8")
     return result
 
 

@@ -11,8 +11,11 @@ from .transport import Exchange
 # What a check is handed: `probe` checks send their own requests; the others are run on
 # every exchange, poll, finished task or callback delivery the drivers observe.
 Kind = Literal["probe", "exchange", "poll", "finished", "callback"]
-Phase = Literal["no-task", "task", "scenario", "callback"]
-PHASES: tuple[Phase, ...] = ("no-task", "task", "scenario", "callback")
+# no-task: probes that create no task (run first); task: probes that create tasks (callback-mode
+# ones too), beside the drivers that follow tasks (the Quick Start's, the state machine's, the
+# scenarios').
+Phase = Literal["no-task", "task"]
+PHASES: tuple[Phase, ...] = ("no-task", "task")
 
 
 class CheckFailed(AssertionError):
@@ -43,19 +46,26 @@ class Check:
     phase: Phase = "no-task"
     needs: str | None = None
     plan: Callable[[Any], list[Any]] | None = None  # payloads a probe will submit (estimate)
+    also_on: tuple[Kind, ...] = ()  # further subjects the same judgement is made on
+    reading: str | None = None  # the option that chooses how the docs are read, if any
+
+    @property
+    def kinds(self) -> tuple[Kind, ...]:
+        return (self.kind, *self.also_on)
 
 
 CHECKS: dict[str, Check] = {}
 
 
 def check(*, quote: str, section: str, on: Kind = "probe", phase: Phase = "no-task",
-          needs: str | None = None,
-          plan: Callable[[Any], list[Any]] | None = None) -> Callable[[Callable[..., None]],
-                                                                        Callable[..., None]]:
+          needs: str | None = None, plan: Callable[[Any], list[Any]] | None = None,
+          also_on: tuple[Kind, ...] = (), reading: str | None = None,
+          ) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a check under its function's name."""
 
     def register(fn: Callable[..., None]) -> Callable[..., None]:
-        CHECKS[fn.__name__] = Check(fn.__name__, quote, section, on, fn, phase, needs, plan)
+        CHECKS[fn.__name__] = Check(fn.__name__, quote, section, on, fn, phase, needs, plan,
+                                    also_on, reading)
         return fn
 
     return register

@@ -41,6 +41,12 @@ def summary_line(result: RunResult) -> str:
             f"{result.count('skipped')} skipped")
 
 
+def phases_line(result: RunResult) -> str:
+    """Say how long each phase took."""
+    return "phases: " + ", ".join(f"{name} {seconds:.1f} s"
+                                  for name, seconds in result.phase_seconds.items())
+
+
 def spend_line(result: RunResult) -> str:
     where = "spent" if not result.options.loopback else "would have cost on the paid API"
     return f"spend: ${result.spend:.2f} {where} ({result.tasks} tasks)"
@@ -54,7 +60,7 @@ def render(result: RunResult) -> str:
         parts += ["", "Failures:", details]
     parts += ["", f"target: {result.options.base_url}  seed: {result.options.seed}  "
                   f"({result.seconds:.1f} s; re-run with --seed {result.options.seed})",
-              spend_line(result), summary_line(result)]
+              phases_line(result), spend_line(result), summary_line(result)]
     return "\n".join(parts)
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import checks, fuzz  # noqa: F401  (registers every check)
@@ -14,10 +15,12 @@ from .context import Context, NotApplicable
 from .drivers import DRIVERS, Driver
 from .options import Options, UsageError
 from .payloads import quickstart_text_to_image
+from .progress import Progress, Silent
 from .receiver import Receiver
-from .registry import PHASES, Check, CheckFailed, CheckSkipped, Outcome
+from .registry import PHASES, Check, CheckFailed, CheckSkipped, Outcome, Phase
 from .transport import Exchange
 
+PROBES_AT_ONCE = 2
 REFERENCE_USERS = ("submit_answer", "quickstart_examples_accepted", "status_requires_auth",
                    "api_key_accepted")
 
@@ -45,6 +48,9 @@ class RunResult:
     seconds: float
     options: Options
     errors: list[str] = field(default_factory=list)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    deadlines: list[str] = field(default_factory=list)  # waits that ran to their limit
+    evidence: dict[str, Exchange] = field(default_factory=dict)  # a request per check
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -55,7 +61,7 @@ class RunResult:
 
 
 def selected_drivers(ctx: Context) -> list[Driver]:
-    kinds = {o.check.kind for o in ctx.outcomes.values()}
+    kinds = {kind for o in ctx.outcomes.values() for kind in o.check.kinds}
     return [d for d in DRIVERS if kinds.intersection(d.feeds)]
 
 
@@ -97,6 +103,7 @@ def preflight(ctx: Context) -> None:
 
 
 def run_probe(ctx: Context, spec: Check) -> None:
+    ctx.running_probe(spec.name)
     try:
         spec.fn(ctx, None)
     except CheckFailed as failure:
@@ -111,6 +118,8 @@ def run_probe(ctx: Context, spec: Check) -> None:
     else:
         if ctx.outcomes[spec.name].passed == 0:
             ctx.record_pass(spec.name)
+    finally:
+        ctx.running_probe(None)
 
 
 def run_driver(ctx: Context, driver: Driver, errors: list[str]) -> None:
@@ -125,8 +134,14 @@ def run_driver(ctx: Context, driver: Driver, errors: list[str]) -> None:
                       f"{traceback.format_exc(limit=6)}")
 
 
+def finishing_phase(spec: Check) -> Phase:
+    """Return the phase after which a check has seen all it will see."""
+    return spec.phase if spec.kind == "probe" else PHASES[-1]
+
+
 def run(options: Options, *, prices: PriceTable | None = None,
-        log: Callable[[str], None] | None = None) -> RunResult:
+        log: Callable[[str], None] | None = None,
+        progress: Progress | None = None) -> RunResult:
     """Run every selected check against `options.base_url`; raise UsageError before sending
     anything when the plan is above the caps."""
     ctx = Context.create(options, prices)
@@ -139,28 +154,64 @@ def run(options: Options, *, prices: PriceTable | None = None,
     preflight(ctx)
     if options.loopback or options.callback_url:
         ctx.receiver = Receiver(public_url=options.callback_url).start()
+    watcher = progress or Silent()
     started = time.monotonic()
     errors: list[str] = []
+    phase_seconds: dict[str, float] = {}
+    watcher.start(len(ctx.outcomes))
     try:
-        for phase in PHASES:
-            for outcome in list(ctx.outcomes.values()):
-                if outcome.check.kind == "probe" and outcome.check.phase == phase:
-                    run_probe(ctx, outcome.check)
-            drivers = [d for d in selected_drivers(ctx) if d.phase == phase]
-            # Drivers of one phase follow their tasks side by side: slow targets wait once.
-            threads = [threading.Thread(target=run_driver, args=(ctx, d, errors), daemon=True)
-                       for d in drivers]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+        for index, phase in enumerate(PHASES, 1):
+            phase_seconds[phase] = run_phase(ctx, phase, index, watcher, errors, started)
     finally:
+        watcher.stop()
         if ctx.receiver is not None:
             ctx.receiver.stop()
         ctx.transport.close()
     return RunResult(list(ctx.outcomes.values()), dict(ctx.unavailable), planned,
                      ctx.budget.spent, ctx.budget.tasks, time.monotonic() - started, options,
-                     errors)
+                     errors, phase_seconds, list(ctx.deadlines), dict(ctx.evidence))
+
+
+def run_phase(ctx: Context, phase: Phase, index: int, watcher: Progress, errors: list[str],
+              run_started: float) -> float:
+    """Run a phase's probes, then its drivers side by side; return how long it took."""
+    began = time.monotonic()
+    ending = [o for o in ctx.outcomes.values() if finishing_phase(o.check) == phase]
+    watcher.phase_started(phase, index, len(PHASES), len(ending))
+    drivers = [d for d in selected_drivers(ctx) if d.phase == phase]
+    if not any(d.name == "scenarios" for d in selected_drivers(ctx)):
+        ctx.scenarios_done.set()  # nothing to wait for
+    # Drivers follow their tasks side by side, most while the phase's probes run: a slow
+    # target is waited on once. One follows the probes' task and starts after them.
+    threads = {d.name: threading.Thread(target=run_driver, args=(ctx, d, errors), daemon=True)
+               for d in drivers}
+    for driver in drivers:
+        if not driver.after_probes:
+            threads[driver.name].start()
+    probes = [o for o in ctx.outcomes.values()
+              if o.check.kind == "probe" and o.check.phase == phase]
+
+    def probe(outcome: Outcome) -> None:
+        probe_began = time.monotonic()
+        run_probe(ctx, outcome.check)
+        watcher.check_done(outcome, time.monotonic() - probe_began,
+                           outcome.reason(ctx.unavailable))
+
+    # Two probes at a time: most of a probe is waiting for the target's answers.
+    with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
+        list(pool.map(probe, probes))
+    for driver in drivers:
+        if driver.after_probes:
+            threads[driver.name].start()
+    for thread in threads.values():
+        thread.join()
+    for outcome in ending:
+        if outcome.check.kind != "probe":
+            watcher.check_done(outcome, time.monotonic() - run_started,
+                               outcome.reason(ctx.unavailable))
+    seconds = time.monotonic() - began
+    watcher.phase_done(phase, seconds)
+    return seconds
 
 
 __all__ = ["Estimate", "Exchange", "RunResult", "check_caps", "estimate", "run"]

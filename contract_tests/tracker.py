@@ -41,7 +41,10 @@ class TrackedTask:
     history: list[Observation] = field(default_factory=list)
     next_poll: float = 0.0
     terminal_seen: bool = False
+    polls_after_terminal: int = 0
     finished: bool = False
+    failed_check: bool = False
+    reported: bool = False  # the finished checks have seen it
     submission: Exchange | None = None  # the request that created it, to show on failure
 
     @property
@@ -75,17 +78,29 @@ def poll(ctx: Context, task: TrackedTask, *, strict: bool = False,
     data = success_data(exchange)
     observation = Observation(task, exchange, data, now_ms(), list(task.history))
     task.history.append(observation)
-    if check:
-        ctx.emit("poll", observation, strict=strict)
+    if check and ctx.emit("poll", observation, strict=strict):
+        # A promise is already broken for this task: following it further only waits.
+        task.finished = task.failed_check = True
     return observation
 
 
-def follow(ctx: Context, tasks: Iterable[TrackedTask], *, limit_s: float | None = None,
-           strict: bool = False, expect_end: bool = True) -> None:
-    """Poll every task at the cadence until each is terminal (and polled once more) or too old.
+def watch_interval(ctx: Context) -> float:
+    """Return the spacing of the polls that watch a finished task stay finished."""
+    return ctx.options.terminal_watch_s / ctx.options.terminal_polls
 
-    With `expect_end` False the tasks are only watched for `limit_s` (a stuck task).
+
+def follow(ctx: Context, tasks: Iterable[TrackedTask], *, limit_s: float | None = None,
+           strict: bool = False, expect_end: bool = True, window: bool = True) -> None:
+    """Poll every task at the cadence until it is terminal, then watch it for the terminal
+    window (--terminal-watch, --terminal-polls polls) to see that it stays so; give up on a
+    task older than the limit.
+
+    With `expect_end` False the tasks are only watched for `limit_s` (a stuck task); with
+    `window` False a terminal task is polled once more only (the state machine's many tasks:
+    the Quick Start, scenario and callback tasks are watched for the whole window).
     """
+    polls, interval = (ctx.options.terminal_polls, watch_interval(ctx)) if window else \
+        (1, ctx.options.poll_cadence.every_s)
     cadence = ctx.options.poll_cadence
     limit = cadence.limit_s if limit_s is None else limit_s
     open_tasks = [t for t in tasks if not t.finished]
@@ -94,15 +109,22 @@ def follow(ctx: Context, tasks: Iterable[TrackedTask], *, limit_s: float | None 
         for task in [t for t in open_tasks if t.next_poll <= now]:
             observation = poll(ctx, task, strict=strict)
             task.next_poll = time.monotonic() + cadence.every_s
+            if task.finished:
+                continue
             if task.terminal_seen:
-                # One more answer after the terminal one: terminal states must not change.
-                _finish(ctx, task, False, limit, strict)
+                task.polls_after_terminal += 1
             elif observation.state in TERMINAL:
                 task.terminal_seen = True
+            if task.terminal_seen:
+                task.next_poll = time.monotonic() + interval
+                if task.polls_after_terminal >= polls:
+                    _finish(ctx, task, False, limit, strict)
         for task in open_tasks:
             age = time.monotonic() - task.submitted_at
             if not task.finished and not task.terminal_seen and age > limit:
                 if expect_end:
+                    ctx.note_deadline(f"task {task.task_id} ({task.label}) was followed for "
+                                      f"its whole {limit:.1f} s limit")
                     _finish(ctx, task, True, limit, strict)
                 else:
                     task.finished = True
@@ -115,4 +137,15 @@ def follow(ctx: Context, tasks: Iterable[TrackedTask], *, limit_s: float | None 
 def _finish(ctx: Context, task: TrackedTask, timed_out: bool, limit: float,
             strict: bool) -> None:
     task.finished = True
-    ctx.emit("finished", Finished(task, timed_out, limit), strict=strict)
+    if not task.reported:
+        task.reported = True
+        ctx.emit("finished", Finished(task, timed_out, limit), strict=strict)
+
+
+def rewatch(ctx: Context, tasks: Iterable[TrackedTask]) -> None:
+    """Watch finished tasks once more for the terminal window (after their callbacks)."""
+    again = [t for t in tasks if t.terminal_seen and not t.failed_check]
+    for task in again:
+        task.finished, task.polls_after_terminal = False, 0
+        task.next_poll = time.monotonic()
+    follow(ctx, again)

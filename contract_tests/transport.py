@@ -108,6 +108,8 @@ class Transport:
         self.retries_on_429 = retries_on_429
         self._local = threading.local()  # one Session per thread: drivers run side by side
         self._sessions: list[requests.Session] = []
+        self._guard = threading.Lock()
+        self.closed = False
         self.sent = 0
 
     @property
@@ -115,8 +117,18 @@ class Transport:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-            self._sessions.append(session)
+            with self._guard:
+                self._sessions.append(session)
+                if self.closed:
+                    # Used after close (a late callback's hook): never leave a socket open,
+                    # which would surface later as an unclosed-socket ResourceWarning.
+                    session.close()
         return session
+
+    @property
+    def open_sessions(self) -> int:
+        with self._guard:
+            return 0 if self.closed else len(self._sessions)
 
     def auth(self, key: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key if key is None else key}"}
@@ -138,8 +150,13 @@ class Transport:
         started = time.monotonic()
         self.sent += 1
         try:
-            response = self.session.request(method, url, headers=headers, data=body,
+            if self.closed:
+                with requests.Session() as once:
+                    response = once.request(method, url, headers=headers, data=body,
                                             timeout=self.timeout_s, allow_redirects=False)
+            else:
+                response = self.session.request(method, url, headers=headers, data=body,
+                                                timeout=self.timeout_s, allow_redirects=False)
             exchange.status = response.status_code
             exchange.response_headers = dict(response.headers)
             exchange.content = response.content
@@ -167,7 +184,10 @@ class Transport:
         return self.request("GET", url)
 
     def close(self) -> None:
-        for session in self._sessions:
+        with self._guard:
+            self.closed = True
+            sessions = list(self._sessions)
+        for session in sessions:
             session.close()
 
 

@@ -16,12 +16,22 @@ from mock_server.control.metrics import Metrics, instrument, note_route
 from mock_server.control.service import ControlService
 from mock_server.domain.clock import OffsetClock
 from mock_server.domain.planning import seed_text
+from mock_server.domain.recorded import recorded_outcomes as recorded_outcomes_of
 from mock_server.journal.buffer import Journal
 from mock_server.paid.http import build_paid_part
 from mock_server.settings import Settings
 from mock_server.state import EXTENSION, MockState
 from mock_server.storage import Storage, open_storage
 from mock_server.web.errors import register_error_handlers
+
+
+def recorded_outcomes(settings: Settings) -> Settings:
+    """With `--profile recorded:DIR`, outcomes too follow the recording unless set."""
+    if not settings.profile.startswith("recorded:") or settings.failure_rate \
+            or settings.fail_codes:
+        return settings
+    rate, codes = recorded_outcomes_of(settings.profile.removeprefix("recorded:"))
+    return settings.updated({"failure_rate": rate, "fail_codes": codes}, source="recording")
 
 
 def build_state(settings: Settings, *, storage: Storage | None = None,
@@ -56,7 +66,7 @@ def create_app(settings: Settings | Mapping[str, Any] | None = None, *,
     if not isinstance(settings, Settings):
         settings = load_settings(env=environ if environ is not None else {},
                                  overrides=settings or {})
-    check_settings(settings)
+    settings = recorded_outcomes(check_settings(settings))
     state = build_state(settings, storage=storage, clock=clock)
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes,
@@ -99,8 +109,8 @@ def in_request_scope(wsgi_app: WsgiApp,
 
     def scoped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         with scope():
-            # The body is read (and closed) inside the scope: nothing may reach the store
-            # after the scope has given its connection back.
+            # The body is read (and closed) inside the scope: a lazy body that reads the
+            # clock must see the request's time.
             body = wsgi_app(environ, start_response)
             try:
                 return list(body)

@@ -14,6 +14,21 @@ from mock_server.domain.profiles import profile_names
 from mock_server.settings import SettingsError
 
 
+class ProfileName(click.ParamType):
+    """A built-in profile's name, or `recorded:DIR` (docs/proxy-and-replay.md)."""
+
+    name = "profile"
+
+    def get_metavar(self, param: click.Parameter, *args: Any, **kwargs: Any) -> str:
+        return "[" + "|".join(profile_names()) + "|recorded:DIR]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if str(value) in profile_names() or str(value).startswith("recorded:"):
+            return str(value)
+        self.fail(f"{value!r} is not one of {', '.join(profile_names())} or recorded:DIR",
+                  param, ctx)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="flux2-mock")
 def main() -> None:
@@ -26,8 +41,8 @@ def main() -> None:
 @click.option("--host", help="Address to bind. [default: 127.0.0.1]")
 @click.option("--port", type=int, help="Port to bind; 0 picks a free one. [default: 8000]")
 @click.option("--workers", type=int, help="Worker processes. [default: 2]")
-@click.option("--profile", type=click.Choice(profile_names()),
-              help="Timing profile. [default: fast]")
+@click.option("--profile", type=ProfileName(),
+              help="Timing profile, or recorded:DIR to draw from a recording. [default: fast]")
 @click.option("--pending-ms", type=int, help="Fixed time every task spends pending.")
 @click.option("--processing-ms", type=int, help="Fixed time every task spends processing.")
 @click.option("--seed", type=int, help="Seed for task ids, timings and outcomes.")
@@ -55,12 +70,20 @@ def main() -> None:
               callback=lambda ctx, _param, value: ctx.meta.__setitem__("fresh", value),
               help="Start from an empty store: forget earlier tasks, journal, callbacks and "
                    "the clock offset.")
+@click.option("--replay", "replay_dir", type=click.Path(file_okay=False, exists=True),
+              help="Answer recorded tasks from this recording folder (flux2-mock proxy "
+              "--record), on their recorded timelines.")
+@click.option("--replay-fallback", type=click.Choice(["plan"]),
+              help="With --replay: plan an unmatched request as usual instead of a 404.")
 def serve(**options: Any) -> None:
     """Serve the mock API until SIGINT or SIGTERM."""
     from mock_server.serving.preflight import SharedStoreError, port_problem, prepare_store
     from mock_server.serving.server import serve as run_server
     from mock_server.storage import StorageUnavailable
 
+    replay_dir, fallback = options.pop("replay_dir"), options.pop("replay_fallback")
+    if fallback and not replay_dir:
+        raise click.UsageError("--replay-fallback needs --replay DIR")
     config_file = options.pop("config_file")
     fresh = bool(click.get_current_context().meta.get("fresh"))  # not a setting: one start's
     for name in ("api_keys", "key_plans", "key_balances", "conformance_callback_exempt_hosts"):
@@ -74,6 +97,11 @@ def serve(**options: Any) -> None:
     problem = port_problem(settings.host, settings.port)
     if problem:
         fail(problem)
+    if replay_dir:
+        from mock_server.proxy.cli import replay_serve
+
+        replay_serve(settings, replay_dir, fallback)
+        return
     try:
         contents = prepare_store(settings, fresh=fresh)
     except SharedStoreError as exc:
@@ -120,9 +148,17 @@ def migrate(store: str) -> None:
 @click.option("--admin-token", envvar="FLUX2_MOCK_ADMIN_TOKEN",
               help="The control plane's admin token, when it needs one.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def report(base_url: str, api_key: str | None, admin_token: str | None, as_json: bool) -> None:
+@click.option("--upstream", "upstream", is_flag=True,
+              help="Print a proxy's upstream findings instead; exit 1 on any breach.")
+def report(base_url: str, api_key: str | None, admin_token: str | None, as_json: bool,
+           upstream: bool) -> None:
     """Print the conformance report; exit 1 when any error-severity rule is broken (for CI)."""
     import json
+
+    if upstream:
+        from mock_server.proxy.cli import upstream_report
+
+        sys.exit(upstream_report(base_url, admin_token=admin_token, as_json=as_json))
 
     from mock_server.conformance.evaluation import render_table
     from mock_server.conformance.report import ReportUnavailable, fetch_report, fetch_spend
@@ -162,6 +198,28 @@ def check_reachable(base_url: str) -> None:
     except requests.Timeout:
         fail(f"report: {base_url} did not answer within 10 s.",
              "Check that the mock there is running and not stopped in a debugger.")
+
+
+def _add_proxy_commands() -> None:
+    """`proxy` (with the serving options of `serve`) and `calibrate` (docs/proxy-and-replay.md)."""
+    import copy
+
+    from mock_server.proxy.cli import calibrate, proxy
+
+    shared = ("config_file", "host", "port", "workers", "profile", "store", "access_log",
+              "admin_token")
+    params = [copy.copy(p) for p in serve.params if p.name in shared]
+    for param in params:
+        if param.name == "profile" and isinstance(param, click.Option):
+            # For the proxy the profile is the upstream's speed: the real API's by default.
+            param.help = "The upstream's speed, for conformance thresholds and callback " \
+                         "retries. [default: realistic]"
+    proxy.params[:0] = params
+    main.add_command(proxy)
+    main.add_command(calibrate)
+
+
+_add_proxy_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from . import auth, callbacks, envelope, inputs, lifecycle, results
+from . import auth, callbacks, envelope, headers, inputs, lifecycle, message, results
 
-__all__ = ["auth", "callbacks", "envelope", "inputs", "lifecycle", "results"]
+__all__ = ["auth", "callbacks", "envelope", "headers", "inputs", "lifecycle", "message",
+           "results"]

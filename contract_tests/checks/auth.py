@@ -6,8 +6,8 @@ import base64
 
 from ..context import Context
 from ..payloads import quickstart_text_to_image
-from ..registry import CheckFailed, check
-from ..verdicts import expect_accepted, expect_rejected, success_data
+from ..registry import CheckFailed, CheckSkipped, check
+from ..verdicts import accepted_task_id, body_code, expect_rejected, is_rejected, summary
 
 SECTION = "Authentication"
 QUOTE = ("All API requests require authentication using a Bearer token in the Authorization "
@@ -68,8 +68,15 @@ def status_requires_auth(ctx: Context, _: None) -> None:
 @check(phase="task", section=SECTION, quote=QUOTE)
 def api_key_accepted(ctx: Context, _: None) -> None:
     """The given key is accepted by both endpoints."""
-    task_id = expect_accepted(ctx.reference_task()[0], "a submission with the given key")
-    exchange = ctx.status(task_id)
-    if success_data(exchange) is None:
+    exchange = ctx.reference_task()[0]
+    if is_rejected(exchange):
+        raise CheckFailed(f"a submission with the given key was refused "
+                          f"({summary(exchange)})", exchange)
+    task_id = accepted_task_id(exchange)
+    if task_id is None:
+        raise CheckSkipped("the submission with the given key carried no usable taskId "
+                           "(see submit_answer)")
+    status = ctx.status(task_id)
+    if is_rejected(status) or body_code(status) not in (None, 200):
         raise CheckFailed("a status query with the given key for the task it just created "
-                          "was not answered with code 200", exchange)
+                          f"was refused ({summary(status)})", status)

@@ -21,8 +21,10 @@ WHEN = ("When the task is completed, the system will send a POST request to your
 FAILURE_SCHEMAS = {"flux-2": ["callback-failure.json"],
                    "webhooks": ["callback-failure-webhooks.json"],
                    "either": ["callback-failure.json", "callback-failure-webhooks.json"]}
+TERMINAL = ("success", "failed")
 EARLY_TOLERANCE_MS = {True: 250, False: 5_000}
-COMPARED = ("taskId", "state", "createTime", "completeTime", "costTime", "failCode", "failMsg")
+# taskId is callback_task_id's; a state that is not terminal is callback_terminal_state's.
+COMPARED = ("state", "createTime", "completeTime", "costTime", "failCode", "failMsg")
 
 
 @dataclass
@@ -36,10 +38,13 @@ class CallbackCase:
     waited_s: float
 
 
-def _deliveries(case: CallbackCase) -> list[Delivery]:
+def deliveries_of(case: CallbackCase) -> list[Delivery]:
     if not case.deliveries:
         raise NotApplicable
     return case.deliveries
+
+
+_deliveries = deliveries_of
 
 
 def _fail(message: str, delivery: Delivery, case: CallbackCase) -> CheckFailed:
@@ -57,12 +62,16 @@ def callback_delivered(ctx: Context, case: CallbackCase) -> None:
 
 @check(on="callback", section=SECTION, needs="callbacks", quote=WHEN)
 def callback_is_post_json(ctx: Context, case: CallbackCase) -> None:
-    """Each callback is a POST whose body is a JSON object."""
+    """Each callback is a POST whose body is a JSON object (its Content-Type is
+    callback_content_type_json's)."""
     for delivery in _deliveries(case):
         if delivery.method != "POST":
             raise _fail(f"the callback came as {delivery.method}, not POST", delivery, case)
         if not isinstance(delivery.json, dict):
             raise _fail("the callback body is not a JSON object", delivery, case)
+
+
+callback_failure = _fail
 
 
 def _schema_problems(names: list[str], body: Any) -> list[str]:
@@ -162,18 +171,30 @@ def _result_paths(data: dict[str, Any]) -> list[str] | None:
 
 
 @check(on="callback", section=SECTION, needs="callbacks",
-       quote="Callback Response: the same data as the Status Query Response of the task")
+       quote="Callback Response: the same data as the Status Query Response of the task "
+             "(compared with every status answer given after the callback arrived)")
 def callback_agrees_with_status(ctx: Context, case: CallbackCase) -> None:
-    """The callback's data agrees with what the status endpoint answers for the task."""
-    if case.status is None:
-        raise NotApplicable
+    """The callback's data agrees with every status answer for the task given after it."""
+    judged = False
     for delivery in _deliveries(case):
-        data = _data(delivery)
-        for name in COMPARED:
-            if name in data and name in case.status and data[name] != case.status[name]:
-                raise _fail(f"the callback says {name}={data[name]!r}, the status endpoint "
-                            f"{name}={case.status[name]!r}", delivery, case)
-        if "resultJson" in data and "resultJson" in case.status and \
-                _result_paths(data) != _result_paths(case.status):
-            raise _fail("the callback's resultUrls are not the status endpoint's", delivery,
-                        case)
+        if _data(delivery).get("state") not in TERMINAL:
+            continue
+        # A status still unfinished after the callback is callback_after_completion's.
+        later = [o for o in case.task.history if o.state in TERMINAL
+                 and o.exchange.sent_ms >= delivery.received_ms]
+        for observation in later:
+            judged = True
+            status = observation.data or {}
+            data = _data(delivery)
+            for name in COMPARED:
+                if name in data and name in status and data[name] != status[name]:
+                    after = observation.exchange.sent_ms - delivery.received_ms
+                    raise _fail(f"the callback says {name}={data[name]!r}, the status "
+                                f"endpoint {after} ms later {name}={status[name]!r}",
+                                delivery, case)
+            if "resultJson" in data and "resultJson" in status and \
+                    _result_paths(data) != _result_paths(status):
+                raise _fail("the callback's resultUrls are not the status endpoint's",
+                            delivery, case)
+    if not judged:
+        raise NotApplicable

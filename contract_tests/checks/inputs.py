@@ -15,9 +15,9 @@ from ..payloads import (
     request,
     without,
 )
-from ..registry import CheckFailed, CheckSkipped, check
-from ..transport import now_ms
-from ..verdicts import expect_accepted, expect_rejected
+from ..registry import CheckFailed, check
+from ..transport import Exchange, now_ms
+from ..verdicts import expect_accepted, expect_rejected, is_rejected, success_data
 
 SECTION = "Request Parameters"
 PROMPT = "prompt | string | Yes | - | Image description (Must be between 3 and 5,000 characters)"
@@ -156,20 +156,38 @@ def malformed_body_rejected(ctx: Context, _: None) -> None:
         expect_rejected(ctx.submit(None, raw=raw), label)
 
 
+def _answered_either_way(exchange: Exchange, what: str) -> None:
+    """Fail unless the target accepted (200, code 200, taskId) or rejected (a 4xx)."""
+    if is_rejected(exchange):
+        expect_rejected(exchange, what)  # a 429 is not an answer either way
+        return
+    expect_accepted(exchange, f"{what}: it must be accepted or rejected with a 4xx; it")
+
+
+OMITTABLE = ("mode", "aspect_ratio", "resolution")
+
+
 def _plan_omitted(options: Any) -> list[Any]:
-    return [request() for _ in range(3)] if options.omitted_fields == "default" else []
+    count = {"default": len(OMITTABLE), "either": 1, "reject": 0}[options.omitted_fields]
+    return [request()] * count
 
 
-@check(phase="task", section=SECTION, plan=_plan_omitted,
+@check(phase="task", section=SECTION, plan=_plan_omitted, reading="omitted_fields",
        quote="mode, aspect_ratio, resolution | Required: Yes | Default: pro-text-to-image, "
-             "1:1, 1K (an interpretation: --omitted-fields)")
+             "1:1, 1K (a reading: --omitted-fields either|default|reject)")
 def omitted_fields_reading(ctx: Context, _: None) -> None:
-    """Omitting mode, aspect_ratio or resolution is accepted or rejected, as chosen."""
+    """Omitting mode, aspect_ratio or resolution is accepted or rejected, as chosen (by
+    default either, never a 5xx)."""
     reading = ctx.options.omitted_fields
     if reading == "either":
-        raise CheckSkipped("the docs say both 'Required: Yes' and give a default; choose a "
-                           "reading with --omitted-fields default|reject")
-    for name in ("mode", "aspect_ratio", "resolution"):
+        # One request omitting all three (at most one paid task): any 4xx or an acceptance.
+        payload = request()
+        for name in OMITTABLE:
+            payload = without(payload, "input", name)
+        _answered_either_way(ctx.submit(payload), "a request without input.mode, "
+                             "aspect_ratio and resolution")
+        return
+    for name in OMITTABLE:
         exchange = ctx.submit(without(request(), "input", name))
         if reading == "reject":
             expect_rejected(exchange, f"a request without input.{name}")
@@ -178,34 +196,35 @@ def omitted_fields_reading(ctx: Context, _: None) -> None:
 
 
 def _plan_i2i_reading(options: Any) -> list[Any]:
-    return [request()] if options.i2i_image_urls == "optional" else []
+    return [request()] if options.i2i_image_urls != "required" else []
 
 
-@check(phase="task", section=SECTION, plan=_plan_i2i_reading,
+@check(phase="task", section=SECTION, plan=_plan_i2i_reading, reading="i2i_image_urls",
        quote="image_urls | Required: No | Up to 8 reference image URLs for image-to-image "
-             "editing (an interpretation: --i2i-image-urls)")
+             "editing (a reading: --i2i-image-urls either|required|optional)")
 def i2i_image_urls_reading(ctx: Context, _: None) -> None:
-    """Image-to-image without image_urls is rejected or accepted, as chosen."""
+    """Image-to-image without image_urls is rejected or accepted, as chosen (by default
+    either, never a 5xx)."""
     reading = ctx.options.i2i_image_urls
-    if reading == "either":
-        raise CheckSkipped("the Flux-2 page makes image_urls optional, apixo's other pages "
-                           "require 1 to 8 in image-to-image modes; choose with "
-                           "--i2i-image-urls required|optional")
     payload = without(request(mode=_i2i()), "input", "image_urls")
     exchange = ctx.submit(payload)
+    what = f"mode {_i2i()} without image_urls"
     if reading == "required":
-        expect_rejected(exchange, f"mode {_i2i()} without image_urls")
+        expect_rejected(exchange, what)
         empty = request(mode=_i2i(), image_urls=[])
         expect_rejected(ctx.submit(empty), f"mode {_i2i()} with an empty image_urls list")
+    elif reading == "optional":
+        expect_accepted(exchange, what)
     else:
-        expect_accepted(exchange, f"mode {_i2i()} without image_urls")
+        _answered_either_way(exchange, what)
 
 
 @check(section="Query Task Status",
        quote="GET /api/v1/statusTask/flux-2?taskId={taskId}; data.taskId | Unique task "
              "identifier")
 def unknown_task_not_reported(ctx: Context, _: None) -> None:
-    """A taskId the target never issued is not answered as an existing task."""
+    """A taskId the target never issued is not answered as an existing task (no code 200
+    with data, no state)."""
     task_id = f"task_contract_never_issued_{now_ms()}_{ctx.rng.getrandbits(32):08x}"
     exchange = ctx.status(task_id)
     body = exchange.json
@@ -213,3 +232,6 @@ def unknown_task_not_reported(ctx: Context, _: None) -> None:
     if isinstance(data, dict) and data.get("state") in input_facts().states:
         raise CheckFailed(f"an unknown taskId was answered as a task in state "
                           f"{data.get('state')!r}", exchange)
+    if success_data(exchange) is not None:
+        raise CheckFailed("an unknown taskId was answered with HTTP 200, code 200 and a data "
+                          "object, as if the task existed", exchange)

@@ -8,12 +8,16 @@ from flux2_spec.validation import schema_set
 
 from ..context import Context, NotApplicable
 from ..facts import input_facts
-from ..registry import CheckFailed, check
+from ..registry import CheckFailed, CheckSkipped, check
 from ..tracker import Finished, Observation
 
 SECTION = "Status Query Response"
 STATE = "data.state | string | Task state: pending, processing, success, failed"
 RANK = {"pending": 0, "processing": 1, "success": 2, "failed": 2}
+TERMINAL = ("success", "failed")
+# Fields judged by a check of their own (so that one broken promise fails one check).
+OWNED_ELSEWHERE = frozenset({"message", "data.taskId", "data.createTime", "data.costTime",
+                             "data.resultJson", "data.failCode", "data.failMsg"})
 NEAR_NOW_MS = {True: 60_000, False: 600_000}  # loopback target: same clock; live: skew
 
 
@@ -48,11 +52,13 @@ def state_documented(ctx: Context, observation: Observation) -> None:
              "state, resultJson, costTime, createTime, completeTime}; failed {taskId, state, "
              "failCode, failMsg, createTime, completeTime} (field types per Response Fields)")
 def status_fields_typed(ctx: Context, observation: Observation) -> None:
-    """The answer matches the documented shape of its state (schemas/status-*.json)."""
+    """The answer matches the documented shape of its state (schemas/status-*.json), for the
+    fields no other check owns."""
     state = _data(observation).get("state")
     if state not in input_facts().states:
         raise NotApplicable
-    problems = schema_set().errors(f"status-{state}.json", observation.exchange.json)
+    problems = [p for p in schema_set().errors(f"status-{state}.json", observation.exchange.json)
+                if p.field not in OWNED_ELSEWHERE]
     if problems:
         raise CheckFailed(f"the {state} answer does not match the documented shape: "
                           + "; ".join(p.message for p in problems[:4]), observation.exchange)
@@ -70,31 +76,75 @@ def task_id_echoed(ctx: Context, observation: Observation) -> None:
 @check(on="poll", section=SECTION, quote=STATE + " (a task moves forward: pending, "
        "processing, then success or failed)")
 def state_only_forward(ctx: Context, observation: Observation) -> None:
-    """A task never goes back to an earlier state."""
+    """A task not yet finished never goes back to an earlier state (processing to pending).
+
+    What follows a terminal state is judged by success_stays_final and failure_stays_final.
+    """
     state = _data(observation).get("state")
     if state not in RANK:
         raise NotApplicable
     for earlier in observation.previous:
         before = earlier.state
+        if before in TERMINAL:
+            raise NotApplicable
         if before in RANK and RANK[before] > RANK[state]:
             raise CheckFailed(f"task {observation.task.task_id} went back from {before!r} to "
                               f"{state!r}", earlier.exchange, observation.exchange)
 
 
-@check(on="poll", section=SECTION,
-       quote="Status Query Response: Success ... Failed (a completed task stays completed)")
-def terminal_state_final(ctx: Context, observation: Observation) -> None:
-    """Once success or failed, a task keeps that state, its completeTime and its failCode."""
+def _stays(observation: Observation, ended: str, fields: tuple[str, ...]) -> None:
+    """Fail when a task first seen `ended` later answers another state or other `fields`."""
     data = _data(observation)
-    terminal = [o for o in observation.previous if o.state in ("success", "failed")]
-    if not terminal:
+    terminal = [o for o in observation.previous if o.state in TERMINAL]
+    if not terminal or terminal[0].state != ended:
         raise NotApplicable
     first = terminal[0].data or {}
-    for name in ("state", "completeTime", "failCode"):
+    for name in fields:
         if name in first and data.get(name) != first[name]:
             raise CheckFailed(f"task {observation.task.task_id} was {name}={first[name]!r} and "
-                              f"later {name}={data.get(name)!r}", terminal[0].exchange,
+                              f"{(observation.at_ms - terminal[0].at_ms) / 1000:.2f} s later "
+                              f"{name}={data.get(name)!r}", terminal[0].exchange,
                               observation.exchange)
+
+
+FINAL = ("Status Query Response: Success ... Failed (a completed task stays completed; watched "
+         "for --terminal-watch seconds, --terminal-polls polls)")
+
+
+@check(on="poll", section=SECTION, quote=FINAL)
+def success_stays_final(ctx: Context, observation: Observation) -> None:
+    """Once success, a task keeps that state and its completeTime in every later answer."""
+    _stays(observation, "success", ("state", "completeTime"))
+
+
+@check(on="poll", section=SECTION, needs="failed-task", quote=FINAL)
+def failure_stays_final(ctx: Context, observation: Observation) -> None:
+    """Once failed, a task keeps that state, its completeTime and failCode in later answers."""
+    _stays(observation, "failed", ("state", "completeTime", "failCode"))
+
+
+# The fields every Status Query Response example of a state carries (pending has no example:
+# it is read like processing). The Response Fields table lists fewer: the reading is a setting.
+EXAMPLE_FIELDS = {"pending": ("createTime",), "processing": ("createTime",),
+                  "success": ("createTime", "completeTime", "costTime"),
+                  "failed": ("createTime", "completeTime")}
+
+
+@check(on="poll", section=SECTION, reading="example_fields",
+       quote="Status Query Response examples: processing {taskId, state, createTime}; success "
+             "{..., costTime, createTime, completeTime}; failed {..., createTime, completeTime} "
+             "(the reading of the examples: --example-fields examples|table)")
+def example_fields_present(ctx: Context, observation: Observation) -> None:
+    """Every status answer carries the fields each example of its state shows (createTime...)."""
+    data = _data(observation)
+    if ctx.options.example_fields == "table":
+        raise CheckSkipped("--example-fields table: only the Response Fields table's fields "
+                           "are required (judged by status_fields_typed)")
+    state = data.get("state")
+    missing = [f for f in EXAMPLE_FIELDS.get(str(state), ()) if f not in data]
+    if missing:
+        raise CheckFailed(f"the {state} answer lacks {', '.join(missing)}, which every "
+                          f"{state} example in the docs carries", observation.exchange)
 
 
 @check(on="poll", section=SECTION, quote='"createTime": 1698765400000 (the same in every '

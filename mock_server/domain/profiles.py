@@ -6,7 +6,10 @@ import random
 from dataclasses import dataclass
 from functools import cache
 
+from mock_server.domain.recorded import RecordingError, samples_of
 from mock_server.domain.tables import load_table
+
+RECORDED = "recorded:"  # `--profile recorded:DIR` (docs/proxy-and-replay.md)
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,32 @@ class TimingProfile:
                              self.callback_timeout_ms)
 
 
+@dataclass(frozen=True)
+class EmpiricalSpan(Span):
+    """A duration drawn from recorded values: one uniform draw picks one of them."""
+
+    samples: tuple[int, ...] = ()
+
+    def draw(self, rng: random.Random) -> int:
+        # One draw per call, as Span.draw, so later draws keep their place in the sequence.
+        return self.samples[min(int(rng.random() * len(self.samples)), len(self.samples) - 1)]
+
+
+def recorded_profile(folder: str) -> TimingProfile:
+    """The profile `recorded:<folder>`: the recording's durations, in real time."""
+    try:
+        found = samples_of(folder)
+    except (RecordingError, OSError) as exc:
+        raise ValueError(f"profile {RECORDED}{folder}: {exc}") from None
+    realistic = get_profile("realistic")
+
+    def span(values: tuple[int, ...]) -> EmpiricalSpan:
+        return EmpiricalSpan(round(sum(values) / len(values)), 0, tuple(sorted(values)))
+
+    return TimingProfile(RECORDED + folder, span(found.pending), span(found.processing), 1.0,
+                         realistic.callback_retry_ms, realistic.callback_timeout_ms)
+
+
 def profile_names() -> list[str]:
     return sorted(load_table("profiles")["profiles"])
 
@@ -53,9 +82,12 @@ def profile_names() -> list[str]:
 @cache  # every submit asks; a profile is immutable data
 def get_profile(name: str) -> TimingProfile:
     """Return the profile called `name`; raise ValueError naming the choices otherwise."""
+    if name.startswith(RECORDED):
+        return recorded_profile(name.removeprefix(RECORDED))
     table = load_table("profiles")["profiles"]
     if name not in table:
-        raise ValueError(f"profile must be one of {', '.join(sorted(table))}, got {name!r}")
+        raise ValueError(f"profile must be one of {', '.join(sorted(table))} or "
+                         f"recorded:DIR, got {name!r}")
     entry = table[name]
     return TimingProfile(
         name=name,

@@ -70,12 +70,14 @@ class MaskFilter(logging.Filter):
 
 def install(keys: Iterable[str], loggers: Iterable[str] = ("", "gunicorn.error",
                                                            "gunicorn.access")) -> MaskFilter:
-    """Add one MaskFilter to every handler of `loggers` (the root logger by default too)."""
+    """Add one MaskFilter to every handler of `loggers` and to logging's last resort."""
     mask = MaskFilter(keys)
-    for name in loggers:
-        for handler in logging.getLogger(name).handlers:
-            if not any(isinstance(f, MaskFilter) for f in handler.filters):
-                handler.addFilter(mask)
+    handlers = [h for name in loggers for h in logging.getLogger(name).handlers]
+    if logging.lastResort is not None:  # what a logger without handlers writes through
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        if not any(isinstance(f, MaskFilter) for f in handler.filters):
+            handler.addFilter(mask)
     return mask
 
 
@@ -92,9 +94,7 @@ def gunicorn_logger_class(keys: Iterable[str]) -> type:
             for log in (self.error_log, self.access_log):
                 for handler in log.handlers:
                     handler.addFilter(mask)
-            root = logging.getLogger()
-            if not root.handlers:  # the app's own warnings and tracebacks: masked the same way
-                for handler in self.error_log.handlers:
-                    root.addHandler(handler)
+            if logging.lastResort is not None:  # the app's own warnings, written to stderr
+                logging.lastResort.addFilter(mask)
 
     return MaskingLogger

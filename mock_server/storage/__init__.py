@@ -42,8 +42,8 @@ class Storage:
     # Whether several processes share this state (they do in a file or a database): writes
     # that are not on a request's critical path are then batched off it.
     shared: bool
-    # Entered around each HTTP request when set: a database engine serves a request over
-    # one connection and keeps values that stand still for its length (the clock offset).
+    # Entered around each HTTP request when set: a database engine keeps there what
+    # stands still for the request's length (the clock offset: one query, not several).
     request_scope: Callable[[], AbstractContextManager[None]] | None = None
 
     def close(self) -> None:

@@ -18,7 +18,8 @@ Mutation = Callable[[str, Any], "tuple[str, bytes] | list[tuple[str, bytes]] | N
 
 
 @contextmanager
-def relay(mutate: Mutation) -> Iterator[Callable[[str], str]]:
+def relay(mutate: Mutation, content_type: str = "application/json"
+          ) -> Iterator[Callable[[str], str]]:
     """Yield a function turning a callback URL into the relay's URL for it."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -36,7 +37,7 @@ def relay(mutate: Mutation) -> Iterator[Callable[[str], str]]:
             changed = mutate("POST", parsed)
             for method, raw in [changed] if isinstance(changed, tuple) else changed or []:
                 requests.request(method, target, data=raw, timeout=5,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": content_type})
 
         def log_message(self, format: str, *args: Any) -> None:
             pass

@@ -14,6 +14,8 @@ import pytest
 from .breakages import BREAKAGES, KEY
 from .conftest import broken_target
 
+pytestmark = pytest.mark.e2e  # runs the suite's CLI and pytest as processes
+
 SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed, (\d+) skipped$", re.MULTILINE)
 
 
@@ -98,11 +100,14 @@ def test_pytest_pyargs_entry_point(in_process_mock: str, tmp_path: Path) -> None
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--pyargs", "contract_tests", "-p", "no:cacheprovider",
          "--flux2-base-url", in_process_mock, "--flux2-api-key", KEY, "--flux2-select", "auth",
-         "--junitxml", str(tmp_path / "j.xml")],
+         "--junitxml", str(tmp_path / "j.xml"), "--flux2-html", str(tmp_path / "c.html")],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 passed" in done.stdout or "5 passed" in done.stdout
     assert "auth_missing_rejected" in (tmp_path / "j.xml").read_text()
+    assert "phase 1/2 no-task: started" in done.stdout  # progress through pytest's terminal
+    assert "PASS auth_bogus_key_rejected (" in done.stdout
+    assert 'id="auth_bogus_key_rejected"' in (tmp_path / "c.html").read_text("utf-8")
 
 
 def test_pytest_pyargs_reads_env_and_fails_like_the_target(tmp_path: Path) -> None:

@@ -15,6 +15,8 @@ from click.testing import CliRunner
 
 from contract_tests.cli import main
 
+pytestmark = pytest.mark.e2e  # runs the documented commands as processes
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "contract-suite.md"
 LOCAL = "http://127.0.0.1:8000"
 
@@ -50,5 +52,5 @@ def test_live_example_refuses_without_touching_the_network(
     monkeypatch.setattr(socket.socket, "connect", no_network)
     result = CliRunner().invoke(main, shlex.split(command)[3:])
     assert result.exit_code == 2, result.output
-    assert "estimate: up to 24 tasks, $1.80 on a paid API" in result.output
+    assert "estimate: up to 26 tasks, $1.90 on a paid API" in result.output
     assert "refusing to start" in result.output and "above --max-spend $0.50" in result.output

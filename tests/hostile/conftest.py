@@ -103,5 +103,8 @@ def assert_envelope(status: int, body: Any, expected: int | None = None) -> dict
     return body
 
 
-# The callback tests' fixtures: in-process mocks on a virtual clock, loopback receivers.
-from tests.callbacks.conftest import make_mock, mock, receiver  # noqa: E402, F401
+@pytest.fixture
+def mock_defaults() -> dict[str, Any]:
+    """Mocks here behave as the callback tests' do: tasks done in 1 s, quick retries."""
+    return {"pending_ms": 0, "processing_ms": 1000, "seed": 7,
+            "callback_retry_s": "30,120,600", "callback_timeout_s": 2}

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from mock_server.domain.keys import key_id, mask_key
-from mock_server.serving.log_masking import MaskFilter, mask_query, mask_text
+from mock_server.serving.log_masking import MaskFilter, install, mask_query, mask_text
 from tests.support.serve import ServeProcess
 
 from .conftest import port_of, raw_exchange
@@ -39,6 +39,15 @@ def test_the_filter_masks_messages_arguments_and_tracebacks() -> None:
     assert MaskFilter([KEY]).filter(record)
     text = logging.Formatter().format(record)
     assert KEY not in text and mask_key(KEY) in text and "ValueError" in text
+
+
+def test_a_warning_of_the_app_itself_is_masked(capsys: pytest.CaptureFixture[str]) -> None:
+    install([KEY], loggers=())
+    alone = logging.getLogger("flux2-mock-test-alone")
+    alone.propagate = False  # no handler anywhere: logging's last resort writes it
+    alone.warning("refused %s", KEY)
+    written = capsys.readouterr().err
+    assert "refused" in written and KEY not in written and mask_key(KEY) in written
 
 
 @pytest.mark.e2e

@@ -22,9 +22,10 @@ from mock_server import VirtualClock
 from mock_server.domain.lifecycle import TaskPlan
 from mock_server.domain.tasks import TaskRecord
 from mock_server.storage.sqlite.tasks import SQLiteStore
-from tests.callbacks.conftest import START_MS, CallbackMock, callback_body
-from tests.callbacks.receiver import HANG, Receiver
 from tests.support.apps import make_app
+from tests.support.mock_client import START_MS, callback_body
+from tests.support.mock_client import MockClient as CallbackMock
+from tests.support.receiver import HANG, Receiver
 from tests.support.serve import DEFAULT_KEY, ServeProcess, submit
 
 POISON = "http://127.0.0.1:9/\ud800"
@@ -56,7 +57,7 @@ def test_a_poisoned_row_is_set_aside_and_every_other_callback_goes_out(
     assert mock.advance_and_deliver(2) == 3
     assert len(receiver.wait_for(3)) == 3
     assert sorted(r.json()["data"]["taskId"] for r in receiver.received) == sorted(good)
-    (delivery,) = mock.journal(poisoned)["deliveries"]
+    (delivery,) = mock.callbacks(poisoned)["deliveries"]
     assert delivery["state"] == "abandoned" and delivery["attempts"] == []
     assert delivery["url"].startswith("http://127.0.0.1:9/\ufffd")  # shown, never sent
     # Later tasks still go out: the scan moved past the poison for good.
@@ -109,7 +110,7 @@ def test_hanging_refusing_garbled_and_forbidden_receivers_delay_nobody(
         good = mock.task(receiver.url)
         assert mock.advance_and_deliver(2) == len(bad) + 1
         assert [r.json()["data"]["taskId"] for r in receiver.received] == [good]
-        states = {t: mock.journal(t)["deliveries"][0] for t in bad}
+        states = {t: mock.callbacks(t)["deliveries"][0] for t in bad}
         assert all(d["state"] in ("waiting", "abandoned") for d in states.values())
         assert all(d["attempts"][0]["error"] for d in states.values())
     finally:

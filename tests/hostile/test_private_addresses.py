@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from mock_server.callbacks import sender
 from mock_server.callbacks.ip_literals import host_address, ipv4_any_form
 from mock_server.callbacks.sender import HostPolicy, Sender, private_reason
-from tests.callbacks.conftest import MakeMock
-from tests.callbacks.receiver import Receiver
+from tests.support.mock_client import MakeMock
+from tests.support.receiver import Receiver
 
 LOOPBACK_FORMS = ["127.1", "0x7f.1", "0177.0.0.1", "2130706433", "0x7f000001", "017700000001",
                   "127.0.0.1.", "127.0.1", "0x7F.0.0.1", "127.000.000.001",
@@ -117,7 +117,7 @@ def test_a_public_looking_name_resolving_to_loopback_is_refused_at_delivery(
     port = receiver.url.split(":")[2].split("/")[0]
     task_id = mock.task(f"http://hooks.example.com:{port}/cb")  # passes submit: a public name
     assert mock.advance_and_deliver(1) == 1
-    delivery = mock.journal(task_id)["deliveries"][0]
+    delivery = mock.callbacks(task_id)["deliveries"][0]
     (attempt,) = delivery["attempts"]
     assert "resolves to 127.0.0.1, a loopback address" in attempt["error"]
     assert "callback_reject_private" in attempt["error"]
@@ -195,6 +195,6 @@ def test_redirects_are_never_followed(make_mock: MakeMock, receiver: Receiver,
         mock = make_mock()
         task_id = mock.task(seen[0])
         assert mock.advance_and_deliver(1) == 1
-        (attempt,) = mock.journal(task_id)["deliveries"][0]["attempts"]
+        (attempt,) = mock.callbacks(task_id)["deliveries"][0]["attempts"]
         assert attempt["status"] == status and seen[1:] == ["/cb"]
         assert receiver.received == []  # the Location was never visited

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.callbacks.receiver import HANG, receiving
+from tests.support.receiver import HANG, receiving
 from tests.support.serve import auth, status, submit, text_request, wait_terminal
 
 from .cluster import FAST_RETRIES, cluster, route_count

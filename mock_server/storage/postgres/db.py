@@ -24,9 +24,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from mock_server.storage import StorageUnavailable
 
-# A sync worker answers one request at a time (1 connection), its callback dispatcher uses
-# 1-2, the journal and metrics flushers 1 each: 6 means no thread ever waits for another.
-DEFAULT_POOL_SIZE = 6
+# Per worker process. Its request threads hold a connection only for a query or a
+# transaction (a few of them at once: the GIL runs one), its callback dispatcher 1-2,
+# the journal and metrics flushers 1 each.
+DEFAULT_POOL_SIZE = 8
 CONNECT_TIMEOUT_S = 5
 
 
@@ -74,10 +75,8 @@ def unavailable(dsn: str, exc: BaseException) -> StoreUnavailable:
 
 @dataclass
 class _Scope:
-    """One request's connection (once it needs one) and values fixed for the request."""
+    """Values fixed for the length of one request."""
 
-    conn: psycopg.Connection[Any] | None = None
-    pool: ConnectionPool | None = None
     cache: dict[str, Any] = field(default_factory=dict)
 
 
@@ -118,19 +117,17 @@ class PgDatabase:
 
     @contextmanager
     def request_scope(self) -> Iterator[None]:
-        """Serve one request over one connection, checked out at its first query.
+        """Keep values that stand still while one request is answered (the clock's offset).
 
-        One checkout per request instead of one per query, and a place for values that
-        stand still while a request is answered (the clock's offset).
+        The scope holds no connection: a threaded worker may have a request sleep (a
+        latency fault) after its first query, and a held connection would starve the
+        pool for the others. Each query checks one out (a lock and a socket peek).
         """
-        scope = _Scope()
-        token = self._scope.set(scope)
+        token = self._scope.set(_Scope())
         try:
             yield
         finally:
             self._scope.reset(token)
-            if scope.conn is not None and scope.pool is not None:
-                scope.pool.putconn(scope.conn)  # a broken one is discarded by the pool
 
     def scope_cache(self) -> dict[str, Any] | None:
         """Values kept for the rest of the current request; None outside a request."""
@@ -139,16 +136,9 @@ class PgDatabase:
 
     @contextmanager
     def _checkout(self) -> Iterator[psycopg.Connection[Any]]:
-        scope = self._scope.get()
         try:
-            if scope is None:
-                with self.pool().connection() as conn:
-                    yield conn
-                return
-            if scope.conn is None:
-                scope.pool = self.pool()
-                scope.conn = scope.pool.getconn()
-            yield scope.conn
+            with self.pool().connection() as conn:
+                yield conn
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             self._after_failure(exc)
             raise unavailable(self.dsn, exc) from exc
@@ -165,7 +155,13 @@ class PgDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """Run the block in one transaction (within the bound one, if any)."""
+        """Run the block in one transaction (within the bound one, if any).
+
+        The connection is bound to this thread for the block: a store call made inside
+        it (a callback such as create_task's `build` reading the run-time settings) uses
+        the same connection. A second checkout there could wait forever on a pool whose
+        every connection waits for a row lock this transaction holds.
+        """
         bound = self._bound.get()
         if bound is not None:
             yield bound  # already inside the bound block's transaction
@@ -173,28 +169,30 @@ class PgDatabase:
         with self._checkout() as conn:
             try:
                 with conn.transaction():
-                    yield conn
+                    token = self._bound.set(conn)
+                    try:
+                        yield conn
+                    finally:
+                        self._bound.reset(token)
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 self._after_failure(exc)
                 raise unavailable(self.dsn, exc) from exc
 
     @contextmanager
     def bound(self, lock_key: int | None = None) -> Iterator[psycopg.Connection[Any]]:
-        """Bind one transaction to this thread for the block, under an advisory lock if given.
+        """Run the block as one transaction bound to this thread, under an advisory lock.
 
-        The lock is transaction-level: it is released at COMMIT or ROLLBACK, and by the
-        server when the connection is lost, so a crashed holder never blocks the others.
+        Every store call inside it uses that transaction, so the block commits or rolls
+        back as one. The lock is transaction-level: it is released at COMMIT or ROLLBACK,
+        and by the server when the connection is lost, so a crashed holder never blocks
+        the others.
         """
         if self._bound.get() is not None:
             raise RuntimeError("a bound transaction is already open on this thread")
         with self.transaction() as conn:
             if lock_key is not None:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
-            token = self._bound.set(conn)
-            try:
-                yield conn
-            finally:
-                self._bound.reset(token)
+            yield conn
 
     def _after_failure(self, exc: BaseException) -> None:
         """Drop a pool that found no connection: its reconnection backs off for longer and
