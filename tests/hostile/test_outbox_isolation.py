@@ -53,7 +53,7 @@ def test_a_poisoned_row_is_set_aside_and_every_other_callback_goes_out(
     app = make_app({"store": str(path), "profile": "instant", "pending_ms": 0,
                     "processing_ms": 1000, "callback_dispatch": "manual"}, clock=clock)
     mock = CallbackMock(app, clock)
-    good = [mock.task(f"{receiver.url}?n={n}") for n in range(3)]
+    good = [mock.task(callback_body(f"{receiver.url}?n={n}")) for n in range(3)]
     assert mock.advance_and_deliver(2) == 3
     assert len(receiver.wait_for(3)) == 3
     assert sorted(r.json()["data"]["taskId"] for r in receiver.received) == sorted(good)
@@ -61,7 +61,7 @@ def test_a_poisoned_row_is_set_aside_and_every_other_callback_goes_out(
     assert delivery["state"] == "abandoned" and delivery["attempts"] == []
     assert delivery["url"].startswith("http://127.0.0.1:9/\ufffd")  # shown, never sent
     # Later tasks still go out: the scan moved past the poison for good.
-    mock.task(receiver.url)
+    mock.task(callback_body(receiver.url))
     assert mock.advance_and_deliver(2) == 1
     assert len(receiver.wait_for(4)) == 4
 
@@ -105,9 +105,10 @@ def test_hanging_refusing_garbled_and_forbidden_receivers_delay_nobody(
         app = make_app({"profile": "instant", "pending_ms": 0, "processing_ms": 1000,
                         "callback_dispatch": "manual", "callback_timeout_s": 1}, clock=clock)
         mock = CallbackMock(app, clock)
-        bad = [mock.task(url) for url in (hanging.url, garbage_server, closed_port_url(),
-                                          "http://192.0.2.1/cb", POISON.replace("\ud800", "x"))]
-        good = mock.task(receiver.url)
+        urls = (hanging.url, garbage_server, closed_port_url(), "http://192.0.2.1/cb",
+                POISON.replace("\ud800", "x"))
+        bad = [mock.task(callback_body(url)) for url in urls]
+        good = mock.task(callback_body(receiver.url))
         assert mock.advance_and_deliver(2) == len(bad) + 1
         assert [r.json()["data"]["taskId"] for r in receiver.received] == [good]
         states = {t: mock.callbacks(t)["deliveries"][0] for t in bad}

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mock_server.callbacks import sender
 from mock_server.callbacks.ip_literals import host_address, ipv4_any_form
 from mock_server.callbacks.sender import HostPolicy, Sender, private_reason
-from tests.support.mock_client import MakeMock
+from tests.support.mock_client import MakeMock, callback_body
 from tests.support.receiver import Receiver
 
 LOOPBACK_FORMS = ["127.1", "0x7f.1", "0177.0.0.1", "2130706433", "0x7f000001", "017700000001",
@@ -73,7 +73,7 @@ def test_ipv4_literals_read_as_the_c_library_reads_them(parts: list[str]) -> Non
 def test_submit_refuses_them_with_400_naming_callback_url(make_mock: MakeMock,
                                                           host: str) -> None:
     mock = make_mock(callback_reject_private=True)
-    response = mock.submit(f"http://{host}:9/cb")
+    response = mock.submit(callback_body(f"http://{host}:9/cb"))
     assert response.status_code == 400, response.get_json()
     error = response.get_json()["data"]["errors"][0]
     assert error["field"] == "callback_url" and error["rule"] == "public"
@@ -88,7 +88,7 @@ def test_submit_refuses_them_with_400_naming_callback_url(make_mock: MakeMock,
 def test_malformed_urls_are_refused_at_submit_whatever_the_settings(make_mock: MakeMock,
                                                                     url: str) -> None:
     mock = make_mock()  # callback_reject_private off
-    response = mock.submit(url)
+    response = mock.submit(callback_body(url))
     assert response.status_code == 400, (url, response.get_json())
     assert response.get_json()["data"]["errors"][0]["field"] == "callback_url"
 
@@ -115,7 +115,8 @@ def test_a_public_looking_name_resolving_to_loopback_is_refused_at_delivery(
     asked = fake_dns(monkeypatch, {"hooks.example.com": ["127.0.0.1"]})
     mock = make_mock(callback_reject_private=True, callback_allowed_hosts="hooks.example.com")
     port = receiver.url.split(":")[2].split("/")[0]
-    task_id = mock.task(f"http://hooks.example.com:{port}/cb")  # passes submit: a public name
+    # A public-looking name: it passes submit.
+    task_id = mock.task(callback_body(f"http://hooks.example.com:{port}/cb"))
     assert mock.advance_and_deliver(1) == 1
     delivery = mock.callbacks(task_id)["deliveries"][0]
     (attempt,) = delivery["attempts"]
@@ -193,7 +194,7 @@ def test_redirects_are_never_followed(make_mock: MakeMock, receiver: Receiver,
                                       status: int) -> None:
     with redirecting(status, receiver.url) as seen:
         mock = make_mock()
-        task_id = mock.task(seen[0])
+        task_id = mock.task(callback_body(seen[0]))
         assert mock.advance_and_deliver(1) == 1
         (attempt,) = mock.callbacks(task_id)["deliveries"][0]["attempts"]
         assert attempt["status"] == status and seen[1:] == ["/cb"]
