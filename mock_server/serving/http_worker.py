@@ -30,6 +30,14 @@ class _Captured:
         self.data += data
 
 
+def client_status_line(status_line: str, exc: BaseException) -> str:
+    """Return gunicorn's status line, or a 400 where the client's bytes are at fault."""
+    if type(exc).__name__ == "UnsupportedTransferCoding":
+        # gunicorn says 501; a coding the client made up is the client's error (a 4xx).
+        return "HTTP/1.1 400 Bad Request"
+    return status_line
+
+
 def json_error(status_line: str, detail: str) -> bytes:
     """Return a whole HTTP response: the envelope for a status line like 'HTTP/1.1 414 ...'."""
     _version, code_text, reason = [*status_line.split(" ", 2), "", ""][:3]
@@ -56,10 +64,8 @@ class JsonErrorWorker(SyncWorker):
         super().handle_error(req, captured, addr, exc)  # logs, and picks status and reason
         if not captured.data:
             return
-        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1")
-        if type(exc).__name__ == "UnsupportedTransferCoding":
-            # gunicorn says 501; a coding the client made up is the client's error (a 4xx).
-            status_line = "HTTP/1.1 400 Bad Request"
+        status_line = client_status_line(
+            captured.data.split(b"\r\n", 1)[0].decode("latin-1"), exc)
         server_fault = " 5" in status_line[:10]
         detail = "the server failed to handle this request" if server_fault else str(exc)
         try:

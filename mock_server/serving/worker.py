@@ -26,7 +26,7 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mock_server.paid import sleepers
 from mock_server.serving import gate
-from mock_server.serving.http_worker import _Captured, json_error
+from mock_server.serving.http_worker import _Captured, client_status_line, json_error
 
 # Latency-fault sleepers per worker process beyond which a fault answers 503 at once.
 SLEEPERS = sleepers.DEFAULT_SLEEPERS
@@ -88,13 +88,15 @@ class ServingWorker(ThreadWorker):
             return
         except OSError:
             data = b""
-        if not data:  # the client left before its request was whole
+        if not data and gate.head_end(conn.gate_buf) < 0:  # left before its head was whole
             self._ungate(conn)
             self.nr_conns -= 1
             conn.close()
             return
+        # A whole head from a client that stopped sending (a half-close) is still answered:
+        # the parser finds the body short and the client hears why (400, or 413 past the limit).
         conn.gate_buf += data
-        if not gate.is_ready(conn.gate_buf):
+        if data and not gate.is_ready(conn.gate_buf):
             return
         self._ungate(conn)
         if conn.parser is None:
@@ -139,7 +141,8 @@ class ServingWorker(ThreadWorker):
         super().handle_error(req, captured, addr, exc)  # logs, and picks status and reason
         if not captured.data:
             return
-        status_line = captured.data.split(b"\r\n", 1)[0].decode("latin-1")
+        status_line = client_status_line(
+            captured.data.split(b"\r\n", 1)[0].decode("latin-1"), exc)
         server_fault = " 5" in status_line[:10]
         detail = "the server failed to handle this request" if server_fault else str(exc)
         try:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -161,3 +162,18 @@ def test_a_chunk_size_that_is_no_number_is_400(served: ServeProcess) -> None:
     answer = raw_exchange(port_of(served), head("Transfer-Encoding: chunked\r\n")
                           + b"zz\r\n{}\r\n0\r\n\r\n")
     assert_envelope(answer.status, answer.json(), 400)
+
+
+@pytest.mark.parametrize("raw", [
+    b'{"request_type":"async","input":{"prompt":"abc\\ud800"}}',
+    b'{"request_type":"async","input":{"prompt":"abc"},"n":1e400}',
+    b'{"request_type":"async","input":{"prompt":"abc"},"n":NaN}',
+    b'{"request_type":"async","input":{"prompt":"abc"},"n":' + b"7" * 5000 + b"}",
+    b'{"request_type":"async","input":{"prompt":"abc","\\udc00":1}}',
+])
+def test_a_real_server_has_one_door_for_every_submit_path(served: ServeProcess,
+                                                          raw: bytes) -> None:
+    # Exactly application/json with a Content-Length: the server's fastest path must refuse too.
+    answer = requests.post(served.url(SUBMIT), data=raw, timeout=10,
+                           headers={**AUTH, "Content-Type": "application/json"})
+    assert_envelope(answer.status_code, answer.json(), 400)
