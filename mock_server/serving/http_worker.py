@@ -1,4 +1,4 @@
-"""gunicorn's sync worker, answering HTTP-level errors in the API's JSON envelope, not HTML.
+"""HTTP-level errors in the API's JSON envelope, not HTML, for the serving worker.
 
 Requests gunicorn cannot parse (a request line or headers too long, a garbled
 request line) never reach Flask; gunicorn answers them itself with an HTML page.
@@ -7,11 +7,9 @@ request line) never reach Flask; gunicorn answers them itself with an HTML page.
 from __future__ import annotations
 
 import json
-import signal
 from typing import Any
 
 from gunicorn import util
-from gunicorn.workers.sync import SyncWorker
 
 
 class _Captured:
@@ -50,18 +48,14 @@ def json_error(status_line: str, detail: str) -> bytes:
     return head.encode("latin-1") + body
 
 
-class JsonErrorWorker(SyncWorker):
-    """A sync worker whose own error answers are JSON envelopes and whose Ctrl-C is graceful."""
+class JsonErrors:
+    """A gunicorn worker mix-in whose own error answers are JSON envelopes, not HTML pages."""
 
-    def init_signals(self) -> None:
-        super().init_signals()
-        # gunicorn quits at once on SIGINT, even mid-answer; a terminal's Ctrl-C reaches
-        # every worker, and the mock finishes the request at hand first, as on SIGTERM.
-        signal.signal(signal.SIGINT, self.handle_exit)
+    log: Any
 
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         captured = _Captured()
-        super().handle_error(req, captured, addr, exc)  # logs, and picks status and reason
+        super().handle_error(req, captured, addr, exc)  # type: ignore[misc]  # picks the status
         if not captured.data:
             return
         status_line = client_status_line(

@@ -21,12 +21,12 @@ from collections import deque
 from functools import partial
 from typing import Any
 
-from gunicorn import http, util
+from gunicorn import http
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from mock_server.paid import sleepers
 from mock_server.serving import gate
-from mock_server.serving.http_worker import _Captured, client_status_line, json_error
+from mock_server.serving.http_worker import JsonErrors
 
 # Latency-fault sleepers per worker process beyond which a fault answers 503 at once.
 SLEEPERS = sleepers.DEFAULT_SLEEPERS
@@ -39,7 +39,7 @@ READ_SIZE = 65536
 CORK = hasattr(socket, "TCP_CORK")  # Linux
 
 
-class ServingWorker(ThreadWorker):
+class ServingWorker(JsonErrors, ThreadWorker):
     """The worker class of `flux2-mock serve` (see the module docstring)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -135,17 +135,3 @@ class ServingWorker(ThreadWorker):
             if cork:
                 with contextlib.suppress(OSError):
                     conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-
-    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
-        captured = _Captured()
-        super().handle_error(req, captured, addr, exc)  # logs, and picks status and reason
-        if not captured.data:
-            return
-        status_line = client_status_line(
-            captured.data.split(b"\r\n", 1)[0].decode("latin-1"), exc)
-        server_fault = " 5" in status_line[:10]
-        detail = "the server failed to handle this request" if server_fault else str(exc)
-        try:
-            util.write_nonblock(client, json_error(status_line, detail or status_line))
-        except Exception:  # the client may be gone; gunicorn ignores this too
-            self.log.debug("Failed to send error message.")
