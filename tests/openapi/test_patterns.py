@@ -87,6 +87,7 @@ def nowhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sender, "resolve", resolve)
 
 
+@pytest.mark.slow  # generating from a long regex takes seconds
 @settings(max_examples=80, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(st.from_regex(URL_PATTERN))
