@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from mock_server.config import load_settings
 from mock_server.proxy import ProxyOptions, create_proxy_app
-from tests.support.serve import DEFAULT_KEY, READY, ServeProcess, auth
+from tests.support.serve import DEFAULT_KEY, ServeProcess, auth
 
 SUBMIT = "/api/v1/generateTask/flux-2"
 STATUS = "/api/v1/statusTask/flux-2"
@@ -63,61 +61,18 @@ def proxy_in_process(upstream: str, store: Path, *, public_url: bool | str | Non
         yield url
 
 
-class CommandProcess(ServeProcess):
-    """`python -m mock_server <command> ...` as a real process, with ServeProcess's life
-    cycle; it waits for readiness as long as a loaded machine needs (no 2 s read limit)."""
+class ProxyProcess(ServeProcess):
+    """`python -m mock_server proxy ...` as a real process, with ServeProcess's life cycle."""
 
-    command = "serve"
-
-    def start(self, timeout: float = 60.0) -> CommandProcess:
-        cmd = [sys.executable, "-m", "mock_server", self.command, "--port", "0", *self.args]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env=self.env, start_new_session=True)
-        found = threading.Event()
-
-        def pump() -> None:
-            assert self.proc and self.proc.stdout
-            try:
-                for line in self.proc.stdout:
-                    self.output.append(line)
-                    match = READY.search(line)
-                    if match and not found.is_set():
-                        self.base_url = match.group(1)
-                        found.set()
-            except (OSError, ValueError):
-                pass  # the pipe was closed by kill() while a read was under way
-
-        threading.Thread(target=pump, daemon=True).start()
-        if not found.wait(timeout) or not _healthy(self.url("/_mock/health"), timeout):
-            self.kill()
-            raise RuntimeError(f"flux2-mock {self.command} did not start:\n"
-                               + "".join(self.output))
-        return self
-
-
-class ProxyProcess(CommandProcess):
     command = "proxy"
-
-
-def _healthy(url: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=10).ok:
-                return True
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    return False
 
 
 @contextmanager
 def running(command: str, *args: str, env: dict[str, str] | None = None
-            ) -> Iterator[CommandProcess]:
+            ) -> Iterator[ServeProcess]:
     """`flux2-mock <command> --port 0 ARGS` for the block, killed after whatever happens."""
-    process = ProxyProcess(*args, env=env) if command == "proxy" else CommandProcess(*args,
-                                                                                   env=env)
-    process.start()
+    process = ProxyProcess(*args, env=env) if command == "proxy" else ServeProcess(*args, env=env)
+    process.start(timeout=60.0)
     try:
         yield process
     finally:

@@ -31,6 +31,8 @@ DEFAULT_KEY = "flux2-mock-key"
 class ServeProcess:
     """One `python -m mock_server serve` process; `base_url` is known once it is ready."""
 
+    command = "serve"  # or another command that serves (`proxy`)
+
     def __init__(self, *args: str, env: dict[str, str] | None = None,
                  store: str | Path | None = None) -> None:
         self.args = list(args)
@@ -42,7 +44,7 @@ class ServeProcess:
         self.output: list[str] = []
 
     def start(self, timeout: float = 30.0) -> ServeProcess:
-        cmd = [sys.executable, "-m", "mock_server", "serve", "--port", "0", *self.args]
+        cmd = [sys.executable, "-m", "mock_server", self.command, "--port", "0", *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=self.env, start_new_session=True)
         found = threading.Event()
@@ -66,9 +68,10 @@ class ServeProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if requests.get(self.url("/_mock/health"), timeout=2).ok:
+                # A loaded machine may take seconds over a worker's first answer.
+                if requests.get(self.url("/_mock/health"), timeout=10).ok:
                     return self
-            except (requests.ConnectionError, requests.Timeout):
+            except requests.RequestException:
                 pass  # a loaded machine may be slow to answer the first health check
             time.sleep(0.05)
         self.kill()
